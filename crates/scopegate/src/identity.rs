@@ -1,0 +1,72 @@
+//! The verified identity a token stands for, normalised across identity providers.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::rules::BitSet;
+
+/// Who a valid token speaks for. Built once per token and cached.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub(crate) issuer_index: u16,
+    pub(crate) issuer_id: Arc<str>,
+    pub(crate) subject: Option<String>,
+    pub(crate) client: Option<String>,
+    pub(crate) client_symbol: Option<u32>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) scope_bits: BitSet,
+    pub(crate) role_bits: BitSet,
+    pub(crate) claims: Map<String, Value>,
+    pub(crate) expires_at: f64,
+    pub(crate) not_before: Option<f64>,
+}
+
+impl Identity {
+    /// The issuer's id in the policy.
+    pub fn issuer_id(&self) -> &str {
+        &self.issuer_id
+    }
+
+    /// `sub`.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+
+    /// The client the token was issued to (profile's client claim).
+    pub fn client(&self) -> Option<&str> {
+        self.client.as_deref()
+    }
+
+    /// All scopes the token carries, in token order.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// All roles the token carries, in token order.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// The verified claims.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// `exp`, seconds since the epoch.
+    pub fn expires_at(&self) -> f64 {
+        self.expires_at
+    }
+
+    /// One line for explanations: issuer, subject, scopes and roles.
+    pub fn describe(&self) -> String {
+        format!(
+            "token from `{}` (subject {}) has scopes {:?} and roles {:?}",
+            self.issuer_id,
+            self.subject.as_deref().map_or("(none)".to_string(), |s| format!("`{}`", crate::token::printable(s))),
+            self.scopes,
+            self.roles
+        )
+    }
+}

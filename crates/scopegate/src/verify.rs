@@ -1,0 +1,262 @@
+//! Token verification: issuer by exact `iss`, algorithm and key checks, signature, claims.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+
+use crate::decision::{ReasonCode, Rejection};
+use crate::identity::Identity;
+use crate::keys::{KeyLookupError, KeyStore};
+use crate::policy::ProfileName;
+use crate::profile::ClaimRules;
+use crate::rules::Symbols;
+use crate::token::{self, printable};
+
+/// A trusted issuer, compiled.
+#[derive(Debug)]
+pub struct Issuer {
+    pub(crate) index: u16,
+    pub(crate) id: Arc<str>,
+    pub(crate) iss: String,
+    pub(crate) profile: ProfileName,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) claims: ClaimRules,
+    pub(crate) keys: KeyStore,
+}
+
+impl Issuer {
+    /// The id used in the policy.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The exact `iss` value accepted.
+    pub fn iss(&self) -> &str {
+        &self.iss
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> ProfileName {
+        self.profile
+    }
+
+    /// Accepted audiences.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    /// Accepted algorithms.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// Claim conventions.
+    pub fn claim_rules(&self) -> &ClaimRules {
+        &self.claims
+    }
+
+    /// The issuer's keys.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+}
+
+/// Issuers by exact `iss`.
+#[derive(Debug, Default)]
+pub struct IssuerTable {
+    by_iss: HashMap<String, u16, foldhash::fast::FixedState>,
+    issuers: Vec<Issuer>,
+}
+
+impl IssuerTable {
+    pub(crate) fn push(&mut self, issuer: Issuer) {
+        self.by_iss.insert(issuer.iss.clone(), issuer.index);
+        self.issuers.push(issuer);
+    }
+
+    /// The issuer with this exact `iss`.
+    pub fn by_iss(&self, iss: &str) -> Option<&Issuer> {
+        self.by_iss.get(iss).and_then(|&i| self.issuers.get(i as usize))
+    }
+
+    /// The issuer at an index.
+    pub fn get(&self, index: u16) -> Option<&Issuer> {
+        self.issuers.get(index as usize)
+    }
+
+    /// All issuers, in policy order.
+    pub fn iter(&self) -> impl Iterator<Item = &Issuer> {
+        self.issuers.iter()
+    }
+
+    /// The policy id of an issuer index.
+    pub fn id_of(&self, index: u16) -> String {
+        self.get(index).map_or_else(|| format!("#{index}"), |i| i.id.to_string())
+    }
+}
+
+/// Clock rules shared by fresh verification and cache hits.
+pub(crate) fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: u64, leeway: u64) -> Result<(), Rejection> {
+    let now = now as f64;
+    let leeway = leeway as f64;
+    if now >= exp + leeway {
+        return Err(Rejection::new(ReasonCode::TokenExpired, format!("the token expired at {exp} (now {now}, leeway {leeway}s)")));
+    }
+    if let Some(nbf) = nbf
+        && nbf > now + leeway
+    {
+        return Err(Rejection::new(ReasonCode::TokenNotYetValid, format!("the token is not valid before {nbf} (now {now}, leeway {leeway}s)")));
+    }
+    if let Some(iat) = iat
+        && iat > now + leeway
+    {
+        return Err(Rejection::new(ReasonCode::TokenNotYetValid, format!("the token claims to be issued at {iat}, in the future (now {now}, leeway {leeway}s)")));
+    }
+    Ok(())
+}
+
+fn invalid(message: String) -> Rejection {
+    Rejection::new(ReasonCode::InvalidClaims, message)
+}
+
+fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, Rejection> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| invalid(format!("claim `{name}` is not a usable number"))),
+        Some(_) => Err(invalid(format!("claim `{name}` must be a number (NumericDate)"))),
+    }
+}
+
+fn optional_string(claims: &Map<String, Value>, name: &str) -> Result<Option<String>, Rejection> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(format!("claim `{name}` must be a string"))),
+    }
+}
+
+/// Everything the verifier needs from the compiled policy.
+pub(crate) struct Verifier<'a> {
+    pub issuers: &'a IssuerTable,
+    pub symbols: &'a Symbols,
+    pub leeway: u64,
+    pub max_token_bytes: usize,
+}
+
+impl Verifier<'_> {
+    /// Verifies a token completely and builds its identity.
+    pub fn verify(&self, token: &str, now: u64) -> Result<Identity, Rejection> {
+        let peeked = token::peek(token, self.max_token_bytes)?;
+        let claims = peeked.claims;
+        let header = peeked.header;
+
+        // The issuer is chosen from `iss` by exact match before any key is touched.
+        let iss = match claims.get("iss") {
+            Some(Value::String(s)) => s,
+            Some(_) => return Err(invalid("claim `iss` must be a string".into())),
+            None => return Err(Rejection::new(ReasonCode::UnknownIssuer, "the token has no `iss` claim")),
+        };
+        let issuer = self.issuers.by_iss(iss).ok_or_else(|| {
+            Rejection::new(ReasonCode::UnknownIssuer, format!("issuer `{}` is not trusted by this policy", printable(iss)))
+        })?;
+
+        if !issuer.algorithms.contains(&header.alg) {
+            return Err(Rejection::new(
+                ReasonCode::UnsupportedAlgorithm,
+                format!("algorithm {:?} is not allowed for issuer `{}` (allowed: {:?})", header.alg, issuer.id, issuer.algorithms),
+            ));
+        }
+        if !issuer.claims.accepts_type(header.typ.as_deref()) {
+            return Err(Rejection::new(
+                ReasonCode::WrongTokenType,
+                format!(
+                    "token type {} is not accepted for issuer `{}` (expected {:?})",
+                    header.typ.as_deref().map_or("(none)".to_string(), |t| format!("`{}`", printable(t))),
+                    issuer.id,
+                    issuer.claims.token_types
+                ),
+            ));
+        }
+
+        let keys = issuer.keys.current().map_err(|why| {
+            Rejection::new(ReasonCode::KeysUnavailable, format!("no keys for issuer `{}`: {why}", issuer.id))
+        })?;
+        let key = keys.find(header.kid.as_deref(), header.alg).map_err(|e| match e {
+            KeyLookupError::NoKid => Rejection::new(ReasonCode::UnknownKey, "the token has no `kid`"),
+            KeyLookupError::UnknownKid(kid) => Rejection::new(
+                ReasonCode::UnknownKey,
+                format!("issuer `{}` has no key `{}`", issuer.id, printable(&kid)),
+            ),
+            KeyLookupError::AlgorithmMismatch { kid, bound } => Rejection::new(
+                ReasonCode::UnsupportedAlgorithm,
+                format!("key `{}` cannot verify {:?} (key is bound to {:?})", printable(&kid), header.alg, bound),
+            ),
+            KeyLookupError::NoSecret => Rejection::new(
+                ReasonCode::UnsupportedAlgorithm,
+                format!("issuer `{}` has no HMAC secret", issuer.id),
+            ),
+        })?;
+        let verified =
+            jsonwebtoken::crypto::verify(peeked.signature, peeked.signing_input.as_bytes(), key.decoding_key(), header.alg)
+                .unwrap_or(false);
+        if !verified {
+            return Err(Rejection::new(ReasonCode::BadSignature, format!("the signature does not verify with key {:?} of issuer `{}`", key.kid().unwrap_or("(secret)"), issuer.id)));
+        }
+
+        // From here on the claims are authentic; check their meaning.
+        let exp = numeric(&claims, "exp")?.ok_or_else(|| invalid("the token has no `exp` claim".into()))?;
+        let nbf = numeric(&claims, "nbf")?;
+        let iat = numeric(&claims, "iat")?;
+        check_time(exp, nbf, iat, now, self.leeway)?;
+        if !issuer.claims.audience_matches(&claims, &issuer.audiences)? {
+            return Err(Rejection::new(
+                ReasonCode::AudienceMismatch,
+                format!("the token's audience ({}) is none of {:?}", describe_claims(&claims, &issuer.claims.audience_claims), issuer.audiences),
+            ));
+        }
+        let subject = optional_string(&claims, "sub")?;
+        let extracted = issuer.claims.extract(&claims)?;
+        let client_symbol = extracted.client.as_deref().and_then(|c| self.symbols.clients.get(c));
+        Ok(Identity {
+            issuer_index: issuer.index,
+            issuer_id: issuer.id.clone(),
+            subject,
+            client: extracted.client,
+            client_symbol,
+            scope_bits: self.symbols.scopes.bits(&extracted.scopes),
+            role_bits: self.symbols.roles.bits(&extracted.roles),
+            scopes: extracted.scopes,
+            roles: extracted.roles,
+            claims,
+            expires_at: exp,
+            not_before: nbf,
+        })
+    }
+}
+
+fn describe_claims(claims: &Map<String, Value>, names: &[String]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .filter_map(|n| claims.get(n).map(|v| format!("{n}={}", printable(&v.to_string()))))
+        .collect();
+    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_rules_with_leeway() {
+        assert!(check_time(100.0, None, None, 99, 0).is_ok());
+        assert_eq!(check_time(100.0, None, None, 100, 0).unwrap_err().code, ReasonCode::TokenExpired);
+        assert!(check_time(100.0, None, None, 129, 30).is_ok());
+        assert_eq!(check_time(100.0, None, None, 130, 30).unwrap_err().code, ReasonCode::TokenExpired);
+        assert_eq!(check_time(1000.0, Some(200.0), None, 100, 30).unwrap_err().code, ReasonCode::TokenNotYetValid);
+        assert!(check_time(1000.0, Some(130.0), None, 100, 30).is_ok());
+        assert_eq!(check_time(1000.0, None, Some(131.0), 100, 30).unwrap_err().code, ReasonCode::TokenNotYetValid);
+    }
+}
