@@ -247,8 +247,8 @@ fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, algorithms
         }
     }
     if let Some(var) = &src.hmac_secret_env {
-        match std::env::var(var) {
-            Ok(secret) if !secret.is_empty() => {
+        match ctx.policy.secret(var) {
+            Some(secret) if !secret.is_empty() => {
                 if secret.len() < 32 {
                     ctx.warn(subject, Some(var), format!("the secret in `{var}` is {} bytes; HS256 wants at least 32", secret.len()));
                 }

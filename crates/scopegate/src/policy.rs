@@ -314,6 +314,7 @@ pub struct LoadedPolicy {
     text: Option<String>,
     file: String,
     base_dir: Option<PathBuf>,
+    secrets: BTreeMap<String, String>,
 }
 
 impl LoadedPolicy {
@@ -350,12 +351,24 @@ impl LoadedPolicy {
                 }
             })?,
         };
-        Ok(LoadedPolicy { source, text: Some(text.to_string()), file: file.to_string(), base_dir: None })
+        Ok(LoadedPolicy { source, text: Some(text.to_string()), file: file.to_string(), base_dir: None, secrets: BTreeMap::new() })
     }
 
     /// Wraps a model built in code (no text to point into).
     pub fn from_source(source: PolicySource) -> LoadedPolicy {
-        LoadedPolicy { source, text: None, file: "<inline>".to_string(), base_dir: None }
+        LoadedPolicy { source, text: None, file: "<inline>".to_string(), base_dir: None, secrets: BTreeMap::new() }
+    }
+
+    /// Supplies a value for a `hmac_secret_env` name without touching the process
+    /// environment (secrets from a vault, or tests). Takes precedence over the environment.
+    pub fn with_secret(mut self, name: &str, value: &str) -> LoadedPolicy {
+        self.secrets.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// The value of a secret: from [`LoadedPolicy::with_secret`], else the environment.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        self.secrets.get(name).cloned().or_else(|| std::env::var(name).ok())
     }
 
     /// The name used in diagnostics.
