@@ -1,1 +1,280 @@
-fn main() {}
+//! `scopegate`: check, list and debug scopegate policies.
+//!
+//! Exit codes: `check` 0 valid / 1 invalid; `decide` and `explain` 0 allow / 1 deny; 2 for usage
+//! errors and policies that cannot be loaded.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use scopegate::token::peek;
+use scopegate::{AuthRequest, Decision, Engine, LoadedPolicy, Severity};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(name = "scopegate", version, about = "Route-level JWT authorization: check, list and debug policies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a policy: syntax, issuers, overlapping and unreachable routes, unused names.
+    Check {
+        /// Policy file (TOML, or JSON by extension).
+        policy: PathBuf,
+    },
+    /// Print the compiled route table in precedence order.
+    Routes {
+        /// Policy file.
+        policy: PathBuf,
+    },
+    /// Decide one request: allow, 401 or 403 with a reason code.
+    Decide {
+        #[command(flatten)]
+        request: RequestArgs,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain one request step by step: route, requirement, token, failed check.
+    Explain {
+        #[command(flatten)]
+        request: RequestArgs,
+    },
+}
+
+#[derive(Args)]
+struct RequestArgs {
+    /// Policy file.
+    policy: PathBuf,
+    /// HTTP method, e.g. GET.
+    #[arg(long)]
+    method: String,
+    /// Request path, e.g. /pets/7.
+    #[arg(long)]
+    path: String,
+    /// The access token (a leading `Bearer ` is removed).
+    #[arg(long, conflicts_with = "token_file")]
+    token: Option<String>,
+    /// A file holding the access token.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// The clock, in seconds since the epoch (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { policy } => check(&policy),
+        Command::Routes { policy } => routes(&policy),
+        Command::Decide { request, json } => run_request(&request, if json { Output::Json } else { Output::Line }),
+        Command::Explain { request } => run_request(&request, Output::Explain),
+    }
+}
+
+fn load(path: &Path) -> Result<Engine, ExitCode> {
+    match Engine::from_path(path) {
+        Ok(compiled) => {
+            for w in &compiled.warnings {
+                eprintln!("{w}");
+            }
+            Ok(compiled.engine)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    let loaded = match LoadedPolicy::from_path(path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    match Engine::compile(&loaded) {
+        Ok(compiled) => {
+            for w in &compiled.warnings {
+                eprintln!("{w}");
+            }
+            println!(
+                "{}: ok ({} issuers, {} routes, {} warnings)",
+                path.display(),
+                compiled.engine.issuers().iter().count(),
+                compiled.engine.route_table().len(),
+                compiled.warnings.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for d in &e.diagnostics {
+                eprintln!("{d}");
+            }
+            let errors = e.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            eprintln!("{}: {errors} error(s)", path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn routes(path: &Path) -> ExitCode {
+    let engine = match load(path) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let rows: Vec<(String, String, String)> = engine
+        .route_table()
+        .in_precedence_order()
+        .into_iter()
+        .filter_map(|id| engine.route(id))
+        .map(|r| {
+            let issuers = match r.issuers {
+                None => "any".to_string(),
+                Some(list) => list.iter().map(|i| engine.issuers().id_of(*i)).collect::<Vec<_>>().join(","),
+            };
+            (r.key.to_string(), r.requirement.to_string(), issuers)
+        })
+        .collect();
+    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
+    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(8);
+    println!("{:>3}  {:w0$}  {:w1$}  ISSUERS", "#", "ROUTE", "REQUIRES");
+    for (i, (key, req, iss)) in rows.iter().enumerate() {
+        println!("{:>3}  {key:w0$}  {req:w1$}  {iss}", i + 1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Trims whitespace and a leading `Bearer ` (any case); empty means no token.
+fn clean_token(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if t.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let t = match t.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => t.get(7..).unwrap_or("").trim_start(),
+        _ => t,
+    };
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+enum Output {
+    Line,
+    Json,
+    Explain,
+}
+
+fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
+    let token = match (&args.token, &args.token_file) {
+        (Some(t), _) => clean_token(t),
+        (None, Some(f)) => match std::fs::read_to_string(f) {
+            Ok(t) => clean_token(&t),
+            Err(e) => {
+                eprintln!("{}: cannot read token: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, None) => None,
+    };
+    let engine = match load(&args.policy) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let mut req = AuthRequest::new(&args.method, &args.path);
+    req.token = token.as_deref();
+    req.now = args.now;
+    let decision = engine.decide(&req);
+    match output {
+        Output::Json => println!("{}", decision_json(&decision)),
+        Output::Line => {
+            let verdict = if decision.is_allowed() { "allow" } else { "deny" };
+            let code = decision.reason_code().map_or(String::new(), |c| format!(" {c}"));
+            println!("{verdict} {}{code}: {}", decision.status(), decision.reason());
+        }
+        Output::Explain => explain(&engine, &req, &decision),
+    }
+    if decision.is_allowed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn decision_json(d: &Decision) -> Value {
+    let identity = d.identity();
+    json!({
+        "decision": if d.is_allowed() { "allow" } else { "deny" },
+        "status": d.status(),
+        "reason_code": d.reason_code().map(|c| c.as_str()),
+        "reason": d.reason(),
+        "route": d.route().map(|r| r.key.to_string()),
+        "issuer": identity.map(|i| i.issuer_id()),
+        "subject": identity.and_then(|i| i.subject()),
+        "scopes": identity.map(|i| i.scopes().to_vec()).unwrap_or_default(),
+        "roles": identity.map(|i| i.roles().to_vec()).unwrap_or_default(),
+    })
+}
+
+fn explain(engine: &Engine, req: &AuthRequest<'_>, d: &Decision) {
+    println!("request:   {} {}", req.method, req.path);
+    match d.route() {
+        Some(r) => {
+            println!("route:     {}", r.key);
+            println!("requires:  {}", r.requirement);
+            for (name, value) in &r.params {
+                println!("param:     {name} = {value}");
+            }
+        }
+        None => println!("route:     (no route matches; settings.unmatched = {:?})", engine.settings().unmatched),
+    }
+    match (req.token, d.identity()) {
+        (None, _) => println!("token:     (none)"),
+        (Some(_), Some(i)) => {
+            println!("token:     verified, issuer `{}`", i.issuer_id());
+            println!("subject:   {}", i.subject().unwrap_or("(none)"));
+            println!("client:    {}", i.client().unwrap_or("(none)"));
+            println!("scopes:    {}", i.scopes().join(" "));
+            println!("roles:     {}", i.roles().join(" "));
+        }
+        (Some(t), None) => match peek(t, engine.settings().max_token_bytes) {
+            // What the token claims, unverified: enough to see a wrong issuer, kid or audience.
+            Ok(p) => {
+                println!("token:     not accepted; unverified contents follow");
+                println!("header:    alg {:?}, kid {:?}, typ {:?}", p.header.alg, p.header.kid, p.header.typ);
+                for name in ["iss", "aud", "sub", "exp", "nbf", "iat", "scope", "scp"] {
+                    if let Some(v) = p.claims.get(name) {
+                        println!("claim:     {name} = {v}");
+                    }
+                }
+            }
+            Err(r) => println!("token:     unreadable ({})", r.message),
+        },
+    }
+    match d.reason_code() {
+        None => println!("decision:  allow (200)"),
+        Some(c) => println!("decision:  deny ({} {c})", d.status()),
+    }
+    println!("reason:    {}", d.reason());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scopegate::LoadError;
+
+    #[test]
+    fn tokens_are_cleaned() {
+        assert_eq!(clean_token("  Bearer abc.def.ghi\n").as_deref(), Some("abc.def.ghi"));
+        assert_eq!(clean_token("bearer  x").as_deref(), Some("x"));
+        assert_eq!(clean_token("x.y.z").as_deref(), Some("x.y.z"));
+        assert_eq!(clean_token(" \n"), None);
+        assert_eq!(clean_token("Bearer "), None);
+    }
+
+    #[test]
+    fn load_errors_are_typed() {
+        assert!(matches!(Engine::from_path("/nonexistent/p.toml"), Err(LoadError::Policy(_))));
+    }
+}

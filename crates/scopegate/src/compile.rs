@@ -297,6 +297,13 @@ fn compile_route(
         }
     };
     let issuer_index = |id: &str| issuers.iter().find(|x| &*x.id == id).map(|x| x.index);
+    // Inserted first so that overlaps are reported even when the requirement has errors too.
+    // Route ids are insertion indexes; any error below fails the whole compilation.
+    let mut ok = true;
+    if let Err(e) = table.insert(key.clone()) {
+        ctx.error(&subject, Some(&src.route), format!("overlaps routes[{}] `{}`: both match the same requests with equal precedence", e.existing_id.index(), e.existing));
+        ok = false;
+    }
 
     if src.allow == Some(AllowSource::Anonymous)
         && (src.require.is_some() || src.scopes.is_some() || src.roles.is_some() || src.issuers.is_some())
@@ -304,7 +311,6 @@ fn compile_route(
         ctx.error(&subject, Some(&src.route), "`allow = \"anonymous\"` cannot be combined with `require`, `scopes`, `roles` or `issuers`");
         return None;
     }
-    let mut ok = true;
     let mut parts = Vec::new();
     if let Some(text) = &src.require {
         match Expr::parse(text) {
@@ -384,10 +390,6 @@ fn compile_route(
         Access::Rule(Rule::And(parts.into_boxed_slice()))
     };
     if !ok {
-        return None;
-    }
-    if let Err(e) = table.insert(key.clone()) {
-        ctx.error(&subject, Some(&src.route), format!("overlaps routes[{}] `{}`: both match the same requests with equal precedence", e.existing_id.index(), e.existing));
         return None;
     }
     let requirement_text: Arc<str> = match &access {

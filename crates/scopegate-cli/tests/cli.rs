@@ -1,0 +1,267 @@
+//! The command-line contract: JSON keys, exit codes, diagnostics.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
+use serde_json::{Value, json};
+
+const ISS: &str = "https://pets.us.auth0.com/";
+const AUD: &str = "https://pets.example.com";
+
+fn workdir() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("scopegate-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    dir
+}
+
+struct Setup {
+    dir: PathBuf,
+    key: TestKey,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = workdir();
+        let key = TestKey::rsa("k1", "RS256");
+        std::fs::write(dir.join("keys/auth0.jwks.json"), jwks(&[&key]).to_string()).unwrap();
+        let policy = format!(
+            r#"version = 1
+[[issuers]]
+id = "auth0"
+profile = "auth0"
+domain = "pets.us.auth0.com"
+audiences = ["{AUD}"]
+roles_claim = "https://pets.example.com/roles"
+jwks_file = "keys/auth0.jwks.json"
+
+[[issuers]]
+id = "fusion"
+profile = "fusionauth"
+issuer = "acme.com"
+audiences = ["app"]
+hmac_secret_env = "SCOPEGATE_TEST_FUSION_SECRET"
+
+[[routes]]
+route = "GET /user"
+scopes = ["get_pharmacy_user"]
+
+[[routes]]
+route = "POST /pets"
+require = "role:admin"
+
+[[routes]]
+route = "GET /pets/{{id}}"
+require = "authenticated"
+"#
+        );
+        std::fs::write(dir.join("policy.toml"), policy).unwrap();
+        Setup { dir, key }
+    }
+
+    fn policy(&self) -> String {
+        self.dir.join("policy.toml").display().to_string()
+    }
+
+    fn token(&self, scope: &str, roles: &[&str], exp: u64) -> String {
+        TokenBuilder::new(json!({"iss":ISS,"aud":AUD,"sub":"auth0|u1","exp":exp,"scope":scope,"https://pets.example.com/roles":roles}))
+            .header("typ", json!("JWT"))
+            .sign(&self.key)
+    }
+}
+
+fn scopegate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(args)
+        .env("SCOPEGATE_TEST_FUSION_SECRET", "an-hmac-secret-of-at-least-32-bytes!!")
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn decide_json_allow() {
+    let s = Setup::new();
+    let t = s.token("openid get_pharmacy_user", &["user"], now() + 600);
+    let out = scopegate(&["decide", &s.policy(), "--method", "GET", "--path", "/user", "--token", &t, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["reason_code"], Value::Null);
+    assert_eq!(v["route"], "GET /user");
+    assert_eq!(v["issuer"], "auth0");
+    assert_eq!(v["subject"], "auth0|u1");
+    assert_eq!(v["scopes"], json!(["openid", "get_pharmacy_user"]));
+    assert_eq!(v["roles"], json!(["user"]));
+    assert!(v["reason"].as_str().unwrap().contains("requires `scope:get_pharmacy_user`"));
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 9, "{keys:?}");
+}
+
+#[test]
+fn decide_json_denials_and_exit_codes() {
+    let s = Setup::new();
+    let t = s.token("openid", &["user"], now() + 600);
+    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token", &t, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out);
+    assert_eq!((v["decision"].as_str(), v["status"].as_u64(), v["reason_code"].as_str()), (Some("deny"), Some(403), Some("insufficient_role")));
+    assert_eq!(v["issuer"], "auth0");
+
+    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out);
+    assert_eq!((v["status"].as_u64(), v["reason_code"].as_str(), v["issuer"].clone()), (Some(401), Some("missing_token"), Value::Null));
+    assert_eq!(v["scopes"], json!([]));
+}
+
+#[test]
+fn token_file_with_bearer_prefix_and_now() {
+    let s = Setup::new();
+    let exp = now() + 600;
+    let file = s.dir.join("token.txt");
+    std::fs::write(&file, format!("Bearer {}\n", s.token("", &["admin"], exp))).unwrap();
+    let f = file.display().to_string();
+    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token-file", &f, "--json"]);
+    assert_eq!(json_of(&out)["decision"], "allow", "{}", stderr(&out));
+    let later = (exp + 31).to_string();
+    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token-file", &f, "--now", &later, "--json"]);
+    assert_eq!(json_of(&out)["reason_code"], "token_expired");
+    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token-file", &f]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("allow 200: route `POST /pets`"));
+}
+
+#[test]
+fn hmac_secret_from_the_environment() {
+    let s = Setup::new();
+    let key = TestKey::hmac(b"an-hmac-secret-of-at-least-32-bytes!!", "HS256");
+    let t = TokenBuilder::new(json!({"iss":"acme.com","aud":"app","exp":now()+60,"roles":["admin"]})).header("typ", json!("JWT")).sign(&key);
+    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token", &t, "--json"]);
+    assert_eq!(json_of(&out)["issuer"], "fusion", "{}", stderr(&out));
+}
+
+#[test]
+fn usage_and_policy_errors_exit_2() {
+    let s = Setup::new();
+    assert_eq!(scopegate(&["decide", &s.policy(), "--path", "/x"]).status.code(), Some(2));
+    assert_eq!(scopegate(&["decide", "/nonexistent.toml", "--method", "GET", "--path", "/"]).status.code(), Some(2));
+    assert_eq!(scopegate(&["decide", &s.policy(), "--method", "GET", "--path", "/", "--token", "a", "--token-file", "b"]).status.code(), Some(2));
+}
+
+#[test]
+fn explain_shows_route_requirement_token_and_failure() {
+    let s = Setup::new();
+    let t = s.token("openid", &["user"], now() + 600);
+    let out = scopegate(&["explain", &s.policy(), "--method", "GET", "--path", "/pets/42", "--token", &t]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["route:     GET /pets/{id}", "requires:  authenticated", "param:     id = 42", "subject:   auth0|u1", "decision:  allow (200)"] {
+        assert!(text.contains(needle), "{needle} in\n{text}");
+    }
+    let mut bad = s.token("openid", &["user"], now() + 600);
+    bad.push('x');
+    let out = scopegate(&["explain", &s.policy(), "--method", "GET", "--path", "/pets/42", "--token", &bad]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("decision:  deny (401 bad_signature)"), "{text}");
+    assert!(text.contains("claim:     iss = \"https://pets.us.auth0.com/\""), "{text}");
+    assert!(!text.contains(&bad), "token echoed");
+}
+
+#[test]
+fn routes_lists_precedence_order() {
+    let s = Setup::new();
+    let out = scopegate(&["routes", &s.policy()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let order: Vec<&str> = text.lines().skip(1).map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    assert_eq!(order, ["/pets", "/pets/{id}", "/user"]);
+    assert!(text.contains("role:admin"));
+}
+
+fn check_text(policy: &str) -> (Option<i32>, String) {
+    let dir = workdir();
+    let path = dir.join("p.toml");
+    std::fs::write(&path, policy).unwrap();
+    let out = scopegate(&["check", &path.display().to_string()]);
+    (out.status.code(), stderr(&out))
+}
+
+const ISSUER: &str = r#"version = 1
+[[issuers]]
+id = "auth0"
+profile = "auth0"
+domain = "pets.us.auth0.com"
+audiences = ["https://pets.example.com"]
+jwks = '{"keys":[]}'
+known_scopes = ["pets:read", "pets:buy", "pets:sell"]
+"#;
+
+#[test]
+fn check_valid_policy() {
+    let s = Setup::new();
+    let out = scopegate(&["check", &s.policy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (2 issuers, 3 routes"));
+}
+
+#[test]
+fn check_reports_syntax_errors_with_line_and_column() {
+    let (code, err) = check_text(&format!("{ISSUER}\n[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n"));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("p.toml:12:"), "{err}");
+    assert!(err.contains("missing `)`"), "{err}");
+    let (code, err) = check_text("version = 1\n[[routes]]\nroute = \"GET /a\"\nscope = [\"x\"]\n");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("p.toml:4:1: error: unknown field `scope`"), "{err}");
+}
+
+#[test]
+fn check_reports_overlaps_and_unknown_issuers() {
+    let (code, err) = check_text(&format!(
+        "{ISSUER}\n[[routes]]\nroute = \"GET /pets/{{id}}\"\nscopes = [\"pets:read\"]\n[[routes]]\nroute = \"GET /pets/{{name}}\"\nrequire = \"issuer:okta\"\n[[routes]]\nroute = \"GET /x\"\nissuers = [\"cognito\"]\n"
+    ));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("overlaps routes[0] `GET /pets/{id}`"), "{err}");
+    assert!(err.contains("unknown issuer id `cognito`"), "{err}");
+}
+
+#[test]
+fn check_warns_on_unreachable_routes_and_unused_or_unknown_names() {
+    let (code, err) = check_text(&format!(
+        "{ISSUER}\n[[routes]]\nroute = \"GET /never\"\nrequire = \"scope:pets:read and not scope:pets:read\"\n[[routes]]\nroute = \"POST /pets\"\nscopes = [\"pets:bye\"]\n[[routes]]\nroute = \"GET /pets\"\nscopes = [\"pets:read\"]\n"
+    ));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("route `GET /never`: can never be allowed"), "{err}");
+    assert!(err.contains("scope `pets:sell`: declared in `known_scopes` but used by no route"), "{err}");
+    assert!(err.contains("scope `pets:bye`: required by a route but granted by no issuer"), "{err}");
+    assert!(!err.contains("scope `pets:read`:"), "{err}");
+}
+
+#[test]
+fn check_reports_broken_issuers() {
+    let (code, err) = check_text(
+        "version = 1\n[[issuers]]\nid = \"a\"\nprofile = \"auth0\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n",
+    );
+    assert_eq!(code, Some(1));
+    for needle in ["need `domain` or `issuer`"] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    let (code, err) = check_text(
+        "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"https://a\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n",
+    );
+    assert_eq!(code, Some(1));
+    for needle in ["`audiences` is required", "cannot read", "HS256 needs `hmac_secret_env`", "unknown algorithm `ES512`"] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+}
