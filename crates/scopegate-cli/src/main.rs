@@ -12,7 +12,11 @@ use scopegate::{AuthRequest, Decision, Engine, LoadedPolicy, Severity};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
-#[command(name = "scopegate", version, about = "Route-level JWT authorization: check, list and debug policies")]
+#[command(
+    name = "scopegate",
+    version,
+    about = "Route-level JWT authorization: check, list and debug policies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -137,7 +141,11 @@ fn routes(path: &Path) -> ExitCode {
         .map(|r| {
             let issuers = match r.issuers {
                 None => "any".to_string(),
-                Some(list) => list.iter().map(|i| engine.issuers().id_of(*i)).collect::<Vec<_>>().join(","),
+                Some(list) => list
+                    .iter()
+                    .map(|i| engine.issuers().id_of(*i))
+                    .collect::<Vec<_>>()
+                    .join(","),
             };
             (r.key.to_string(), r.requirement.to_string(), issuers)
         })
@@ -199,7 +207,11 @@ fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
         }
         Output::Explain => explain(&engine, &req, &decision),
     }
-    if decision.is_allowed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if decision.is_allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn decision_json(d: &Decision) -> Value {
@@ -227,7 +239,10 @@ fn explain(engine: &Engine, req: &AuthRequest<'_>, d: &Decision) {
                 println!("param:     {name} = {value}");
             }
         }
-        None => println!("route:     (no route matches; settings.unmatched = {:?})", engine.settings().unmatched),
+        None => println!(
+            "route:     (no route matches; settings.unmatched = {:?})",
+            engine.settings().unmatched
+        ),
     }
     match (req.token, d.identity()) {
         (None, _) => println!("token:     (none)"),
@@ -242,7 +257,10 @@ fn explain(engine: &Engine, req: &AuthRequest<'_>, d: &Decision) {
             // What the token claims, unverified: enough to see a wrong issuer, kid or audience.
             Ok(p) => {
                 println!("token:     not accepted; unverified contents follow");
-                println!("header:    alg {:?}, kid {:?}, typ {:?}", p.header.alg, p.header.kid, p.header.typ);
+                println!(
+                    "header:    alg {:?}, kid {:?}, typ {:?}",
+                    p.header.alg, p.header.kid, p.header.typ
+                );
                 for name in ["iss", "aud", "sub", "exp", "nbf", "iat", "scope", "scp"] {
                     if let Some(v) = p.claims.get(name) {
                         println!("claim:     {name} = {v}");
@@ -275,6 +293,9 @@ mod tests {
 
     #[test]
     fn load_errors_are_typed() {
-        assert!(matches!(Engine::from_path("/nonexistent/p.toml"), Err(LoadError::Policy(_))));
+        assert!(matches!(
+            Engine::from_path("/nonexistent/p.toml"),
+            Err(LoadError::Policy(_))
+        ));
     }
 }

@@ -1,4 +1,5 @@
 //! The command-line contract: JSON keys, exit codes, diagnostics.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -12,7 +13,11 @@ const AUD: &str = "https://pets.example.com";
 
 fn workdir() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("scopegate-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let dir = std::env::temp_dir().join(format!(
+        "scopegate-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     std::fs::create_dir_all(dir.join("keys")).unwrap();
     dir
 }
@@ -92,7 +97,17 @@ fn stderr(out: &Output) -> String {
 fn decide_json_allow() {
     let s = Setup::new();
     let t = s.token("openid get_pharmacy_user", &["user"], now() + 600);
-    let out = scopegate(&["decide", &s.policy(), "--method", "GET", "--path", "/user", "--token", &t, "--json"]);
+    let out = scopegate(&[
+        "decide",
+        &s.policy(),
+        "--method",
+        "GET",
+        "--path",
+        "/user",
+        "--token",
+        &t,
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json_of(&out);
     assert_eq!(v["decision"], "allow");
@@ -103,7 +118,12 @@ fn decide_json_allow() {
     assert_eq!(v["subject"], "auth0|u1");
     assert_eq!(v["scopes"], json!(["openid", "get_pharmacy_user"]));
     assert_eq!(v["roles"], json!(["user"]));
-    assert!(v["reason"].as_str().unwrap().contains("requires `scope:get_pharmacy_user`"));
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("requires `scope:get_pharmacy_user`")
+    );
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 9, "{keys:?}");
 }
@@ -112,16 +132,32 @@ fn decide_json_allow() {
 fn decide_json_denials_and_exit_codes() {
     let s = Setup::new();
     let t = s.token("openid", &["user"], now() + 600);
-    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token", &t, "--json"]);
+    let out = scopegate(&[
+        "decide",
+        &s.policy(),
+        "--method",
+        "POST",
+        "--path",
+        "/pets",
+        "--token",
+        &t,
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v = json_of(&out);
-    assert_eq!((v["decision"].as_str(), v["status"].as_u64(), v["reason_code"].as_str()), (Some("deny"), Some(403), Some("insufficient_role")));
+    assert_eq!(
+        (v["decision"].as_str(), v["status"].as_u64(), v["reason_code"].as_str()),
+        (Some("deny"), Some(403), Some("insufficient_role"))
+    );
     assert_eq!(v["issuer"], "auth0");
 
     let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let v = json_of(&out);
-    assert_eq!((v["status"].as_u64(), v["reason_code"].as_str(), v["issuer"].clone()), (Some(401), Some("missing_token"), Value::Null));
+    assert_eq!(
+        (v["status"].as_u64(), v["reason_code"].as_str(), v["issuer"].clone()),
+        (Some(401), Some("missing_token"), Value::Null)
+    );
     assert_eq!(v["scopes"], json!([]));
 }
 
@@ -132,12 +168,43 @@ fn token_file_with_bearer_prefix_and_now() {
     let file = s.dir.join("token.txt");
     std::fs::write(&file, format!("Bearer {}\n", s.token("", &["admin"], exp))).unwrap();
     let f = file.display().to_string();
-    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token-file", &f, "--json"]);
+    let out = scopegate(&[
+        "decide",
+        &s.policy(),
+        "--method",
+        "POST",
+        "--path",
+        "/pets",
+        "--token-file",
+        &f,
+        "--json",
+    ]);
     assert_eq!(json_of(&out)["decision"], "allow", "{}", stderr(&out));
     let later = (exp + 31).to_string();
-    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token-file", &f, "--now", &later, "--json"]);
+    let out = scopegate(&[
+        "decide",
+        &s.policy(),
+        "--method",
+        "POST",
+        "--path",
+        "/pets",
+        "--token-file",
+        &f,
+        "--now",
+        &later,
+        "--json",
+    ]);
     assert_eq!(json_of(&out)["reason_code"], "token_expired");
-    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token-file", &f]);
+    let out = scopegate(&[
+        "decide",
+        &s.policy(),
+        "--method",
+        "POST",
+        "--path",
+        "/pets",
+        "--token-file",
+        &f,
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("allow 200: route `POST /pets`"));
 }
 
@@ -145,36 +212,99 @@ fn token_file_with_bearer_prefix_and_now() {
 fn hmac_secret_from_the_environment() {
     let s = Setup::new();
     let key = TestKey::hmac(b"an-hmac-secret-of-at-least-32-bytes!!", "HS256");
-    let t = TokenBuilder::new(json!({"iss":"acme.com","aud":"app","exp":now()+60,"roles":["admin"]})).header("typ", json!("JWT")).sign(&key);
-    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--token", &t, "--json"]);
+    let t = TokenBuilder::new(json!({"iss":"acme.com","aud":"app","exp":now()+60,"roles":["admin"]}))
+        .header("typ", json!("JWT"))
+        .sign(&key);
+    let out = scopegate(&[
+        "decide",
+        &s.policy(),
+        "--method",
+        "POST",
+        "--path",
+        "/pets",
+        "--token",
+        &t,
+        "--json",
+    ]);
     assert_eq!(json_of(&out)["issuer"], "fusion", "{}", stderr(&out));
 }
 
 #[test]
 fn usage_and_policy_errors_exit_2() {
     let s = Setup::new();
-    assert_eq!(scopegate(&["decide", &s.policy(), "--path", "/x"]).status.code(), Some(2));
-    assert_eq!(scopegate(&["decide", "/nonexistent.toml", "--method", "GET", "--path", "/"]).status.code(), Some(2));
-    assert_eq!(scopegate(&["decide", &s.policy(), "--method", "GET", "--path", "/", "--token", "a", "--token-file", "b"]).status.code(), Some(2));
+    assert_eq!(
+        scopegate(&["decide", &s.policy(), "--path", "/x"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        scopegate(&["decide", "/nonexistent.toml", "--method", "GET", "--path", "/"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        scopegate(&[
+            "decide",
+            &s.policy(),
+            "--method",
+            "GET",
+            "--path",
+            "/",
+            "--token",
+            "a",
+            "--token-file",
+            "b"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn explain_shows_route_requirement_token_and_failure() {
     let s = Setup::new();
     let t = s.token("openid", &["user"], now() + 600);
-    let out = scopegate(&["explain", &s.policy(), "--method", "GET", "--path", "/pets/42", "--token", &t]);
+    let out = scopegate(&[
+        "explain",
+        &s.policy(),
+        "--method",
+        "GET",
+        "--path",
+        "/pets/42",
+        "--token",
+        &t,
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["route:     GET /pets/{id}", "requires:  authenticated", "param:     id = 42", "subject:   auth0|u1", "decision:  allow (200)"] {
+    for needle in [
+        "route:     GET /pets/{id}",
+        "requires:  authenticated",
+        "param:     id = 42",
+        "subject:   auth0|u1",
+        "decision:  allow (200)",
+    ] {
         assert!(text.contains(needle), "{needle} in\n{text}");
     }
     let mut bad = s.token("openid", &["user"], now() + 600);
     bad.push('x');
-    let out = scopegate(&["explain", &s.policy(), "--method", "GET", "--path", "/pets/42", "--token", &bad]);
+    let out = scopegate(&[
+        "explain",
+        &s.policy(),
+        "--method",
+        "GET",
+        "--path",
+        "/pets/42",
+        "--token",
+        &bad,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("decision:  deny (401 bad_signature)"), "{text}");
-    assert!(text.contains("claim:     iss = \"https://pets.us.auth0.com/\""), "{text}");
+    assert!(
+        text.contains("claim:     iss = \"https://pets.us.auth0.com/\""),
+        "{text}"
+    );
     assert!(!text.contains(&bad), "token echoed");
 }
 
@@ -184,7 +314,11 @@ fn routes_lists_precedence_order() {
     let out = scopegate(&["routes", &s.policy()]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    let order: Vec<&str> = text.lines().skip(1).map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    let order: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
     assert_eq!(order, ["/pets", "/pets/{id}", "/user"]);
     assert!(text.contains("role:admin"));
 }
@@ -217,7 +351,9 @@ fn check_valid_policy() {
 
 #[test]
 fn check_reports_syntax_errors_with_line_and_column() {
-    let (code, err) = check_text(&format!("{ISSUER}\n[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n"));
+    let (code, err) = check_text(&format!(
+        "{ISSUER}\n[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n"
+    ));
     assert_eq!(code, Some(1));
     assert!(err.contains("p.toml:12:"), "{err}");
     assert!(err.contains("missing `)`"), "{err}");
@@ -243,8 +379,14 @@ fn check_warns_on_unreachable_routes_and_unused_or_unknown_names() {
     ));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("route `GET /never`: can never be allowed"), "{err}");
-    assert!(err.contains("scope `pets:sell`: declared in `known_scopes` but used by no route"), "{err}");
-    assert!(err.contains("scope `pets:bye`: required by a route but granted by no issuer"), "{err}");
+    assert!(
+        err.contains("scope `pets:sell`: declared in `known_scopes` but used by no route"),
+        "{err}"
+    );
+    assert!(
+        err.contains("scope `pets:bye`: required by a route but granted by no issuer"),
+        "{err}"
+    );
     assert!(!err.contains("scope `pets:read`:"), "{err}");
 }
 
@@ -254,14 +396,17 @@ fn check_reports_broken_issuers() {
         "version = 1\n[[issuers]]\nid = \"a\"\nprofile = \"auth0\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n",
     );
     assert_eq!(code, Some(1));
-    for needle in ["need `domain` or `issuer`"] {
-        assert!(err.contains(needle), "{needle}: {err}");
-    }
+    assert!(err.contains("need `domain` or `issuer`"), "{err}");
     let (code, err) = check_text(
         "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"https://a\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n",
     );
     assert_eq!(code, Some(1));
-    for needle in ["`audiences` is required", "cannot read", "HS256 needs `hmac_secret_env`", "unknown algorithm `ES512`"] {
+    for needle in [
+        "`audiences` is required",
+        "cannot read",
+        "HS256 needs `hmac_secret_env`",
+        "unknown algorithm `ES512`",
+    ] {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }

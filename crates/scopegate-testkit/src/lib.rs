@@ -56,37 +56,59 @@ pub fn now() -> u64 {
 
 fn pem_to_der(pem: &str) -> Result<Vec<u8>, KeyError> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    STANDARD.decode(body.trim()).map_err(|e| KeyError(format!("bad PEM: {e}")))
+    STANDARD
+        .decode(body.trim())
+        .map_err(|e| KeyError(format!("bad PEM: {e}")))
 }
 
 impl TestKey {
     /// A fresh RSA-2048 key. `alg` is RS256/384/512 or PS256/384/512.
     pub fn rsa(kid: &str, alg: &'static str) -> TestKey {
         let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
-        TestKey { kid: Some(kid.into()), alg, material: Material::Rsa(Arc::new(pair)) }
+        TestKey {
+            kid: Some(kid.into()),
+            alg,
+            material: Material::Rsa(Arc::new(pair)),
+        }
     }
 
     /// A fresh P-256 key for ES256.
     pub fn es256(kid: &str) -> TestKey {
         let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("EC key generation");
-        TestKey { kid: Some(kid.into()), alg: "ES256", material: Material::Ec(Arc::new(pair), "P-256") }
+        TestKey {
+            kid: Some(kid.into()),
+            alg: "ES256",
+            material: Material::Ec(Arc::new(pair), "P-256"),
+        }
     }
 
     /// A fresh P-384 key for ES384.
     pub fn es384(kid: &str) -> TestKey {
         let pair = EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).expect("EC key generation");
-        TestKey { kid: Some(kid.into()), alg: "ES384", material: Material::Ec(Arc::new(pair), "P-384") }
+        TestKey {
+            kid: Some(kid.into()),
+            alg: "ES384",
+            material: Material::Ec(Arc::new(pair), "P-384"),
+        }
     }
 
     /// A fresh Ed25519 key for EdDSA.
     pub fn ed25519(kid: &str) -> TestKey {
         let pair = Ed25519KeyPair::generate().expect("Ed25519 key generation");
-        TestKey { kid: Some(kid.into()), alg: "EdDSA", material: Material::Ed(Arc::new(pair)) }
+        TestKey {
+            kid: Some(kid.into()),
+            alg: "EdDSA",
+            material: Material::Ed(Arc::new(pair)),
+        }
     }
 
     /// A shared secret for HS256/384/512.
     pub fn hmac(secret: &[u8], alg: &'static str) -> TestKey {
-        TestKey { kid: None, alg, material: Material::Hmac(secret.to_vec()) }
+        TestKey {
+            kid: None,
+            alg,
+            material: Material::Hmac(secret.to_vec()),
+        }
     }
 
     /// Loads a PKCS#8 PEM private key (RSA, P-256, P-384 or Ed25519 by `alg`).
@@ -105,13 +127,21 @@ impl TestKey {
             "EdDSA" => Material::Ed(Arc::new(Ed25519KeyPair::from_pkcs8(&der).map_err(err)?)),
             _ => Material::Rsa(Arc::new(RsaKeyPair::from_pkcs8(&der).map_err(err)?)),
         };
-        Ok(TestKey { kid: Some(kid.into()), alg, material })
+        Ok(TestKey {
+            kid: Some(kid.into()),
+            alg,
+            material,
+        })
     }
 
     /// The same key material under another `kid` and algorithm (Asgardeo lists one RSA key
     /// as `…_RS256` and `…_PS256`).
     pub fn alias(&self, kid: &str, alg: &'static str) -> TestKey {
-        TestKey { kid: Some(kid.into()), alg, material: self.material.clone() }
+        TestKey {
+            kid: Some(kid.into()),
+            alg,
+            material: self.material.clone(),
+        }
     }
 
     /// The `kid`.
@@ -185,7 +215,9 @@ impl TestKey {
                     "HS512" => hmac::HMAC_SHA512,
                     _ => hmac::HMAC_SHA256,
                 };
-                hmac::sign(&hmac::Key::new(algorithm, secret), message).as_ref().to_vec()
+                hmac::sign(&hmac::Key::new(algorithm, secret), message)
+                    .as_ref()
+                    .to_vec()
             }
         }
     }
@@ -213,7 +245,10 @@ pub struct TokenBuilder {
 impl TokenBuilder {
     /// Claims from a JSON object; header from the key at signing time.
     pub fn new(claims: Value) -> TokenBuilder {
-        TokenBuilder { header: Map::new(), claims: claims.as_object().cloned().unwrap_or_default() }
+        TokenBuilder {
+            header: Map::new(),
+            claims: claims.as_object().cloned().unwrap_or_default(),
+        }
     }
 
     /// Sets a header field (overrides what the key would set).
@@ -278,9 +313,12 @@ mod tests {
     #[test]
     fn tokens_have_three_parts_and_the_key_header() {
         let key = TestKey::es256("k1");
-        let t = TokenBuilder::new(json!({"iss": "x"})).header("typ", json!("JWT")).sign(&key);
+        let t = TokenBuilder::new(json!({"iss": "x"}))
+            .header("typ", json!("JWT"))
+            .sign(&key);
         assert_eq!(t.split('.').count(), 3);
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
         assert_eq!(header, json!({"alg": "ES256", "kid": "k1", "typ": "JWT"}));
         assert_eq!(key.public_jwk()["crv"], "P-256");
     }

@@ -26,10 +26,17 @@ pub(crate) fn analyse(
                 severity: Severity::Warning,
                 location: policy.locate_value(&route.key_text, 0),
                 subject: format!("route `{}`", route.key_text),
-                message: format!("can never be allowed: no token can satisfy `{}`{}", route.requirement_text, match &route.issuers {
-                    Some(list) => format!(" from issuers {:?}", list.iter().map(|i| issuers.id_of(*i)).collect::<Vec<_>>()),
-                    None => String::new(),
-                }),
+                message: format!(
+                    "can never be allowed: no token can satisfy `{}`{}",
+                    route.requirement_text,
+                    match &route.issuers {
+                        Some(list) => format!(
+                            " from issuers {:?}",
+                            list.iter().map(|i| issuers.id_of(*i)).collect::<Vec<_>>()
+                        ),
+                        None => String::new(),
+                    }
+                ),
             });
         }
     }
@@ -43,13 +50,33 @@ fn names(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, symbols: &Symbols, ro
             rule.mentions(&mut used_scopes, &mut used_roles);
         }
     }
-    let used = |ids: &[u32], interner: &crate::rules::Interner, name: &str| ids.iter().any(|i| interner.name(*i) == name);
+    let used =
+        |ids: &[u32], interner: &crate::rules::Interner, name: &str| ids.iter().any(|i| interner.name(*i) == name);
     let src = &policy.source.issuers;
     for (kind, declared_any, known) in [
-        ("scope", src.iter().any(|i| i.known_scopes.is_some()), src.iter().flat_map(|i| i.known_scopes.iter().flatten()).collect::<Vec<_>>()),
-        ("role", src.iter().any(|i| i.known_roles.is_some()), src.iter().flat_map(|i| i.known_roles.iter().flatten()).collect::<Vec<_>>()),
+        (
+            "scope",
+            src.iter().any(|i| i.known_scopes.is_some()),
+            src.iter()
+                .flat_map(|i| i.known_scopes.iter().flatten())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "role",
+            src.iter().any(|i| i.known_roles.is_some()),
+            src.iter()
+                .flat_map(|i| i.known_roles.iter().flatten())
+                .collect::<Vec<_>>(),
+        ),
     ] {
-        let (ids, interner) = if kind == "scope" { (&used_scopes, &symbols.scopes) } else { (&used_roles, &symbols.roles) };
+        let mut known = known;
+        known.sort_unstable();
+        known.dedup();
+        let (ids, interner) = if kind == "scope" {
+            (&used_scopes, &symbols.scopes)
+        } else {
+            (&used_roles, &symbols.roles)
+        };
         for name in &known {
             if !used(ids, interner, name) {
                 out.push(Diagnostic {
@@ -108,7 +135,11 @@ fn satisfiable(rule: &Rule, allowed: Option<&[u16]>, issuers: &IssuerTable) -> O
                 let mut role_bits = BitSet::default();
                 for (i, s) in scopes.iter().chain(roles.iter()).enumerate() {
                     if mask & (1 << i) != 0 {
-                        if i < scopes.len() { scope_bits.insert(*s) } else { role_bits.insert(*s) }
+                        if i < scopes.len() {
+                            scope_bits.insert(*s)
+                        } else {
+                            role_bits.insert(*s)
+                        }
                     }
                 }
                 let identity = Identity {

@@ -35,7 +35,10 @@ pub(crate) struct IdentityCache {
 impl std::fmt::Debug for IdentityCache {
     // Keys are bearer tokens: never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentityCache").field("entries", &self.entries.entry_count()).field("ttl", &self.ttl).finish()
+        f.debug_struct("IdentityCache")
+            .field("entries", &self.entries.entry_count())
+            .field("ttl", &self.ttl)
+            .finish()
     }
 }
 
@@ -49,7 +52,10 @@ impl IdentityCache {
             .max_capacity(capacity)
             .expire_after(PerEntry)
             .build_with_hasher(foldhash::fast::RandomState::default());
-        Some(IdentityCache { entries, ttl: Duration::from_secs(ttl_seconds) })
+        Some(IdentityCache {
+            entries,
+            ttl: Duration::from_secs(ttl_seconds),
+        })
     }
 
     pub fn get(&self, token: &str) -> Option<Arc<Identity>> {
@@ -57,12 +63,17 @@ impl IdentityCache {
     }
 
     pub fn insert(&self, token: &str, identity: Arc<Identity>) {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-        let remaining = identity.expires_at - wall;
-        if !(remaining > 0.0) {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let remaining = (identity.expires_at - wall).min(self.ttl.as_secs_f64());
+        // Never outlives `exp`; non-positive (or otherwise unusable) lifetimes are not cached.
+        let Ok(ttl) = Duration::try_from_secs_f64(remaining) else {
+            return;
+        };
+        if ttl.is_zero() {
             return;
         }
-        let ttl = self.ttl.min(Duration::from_secs_f64(remaining.min(self.ttl.as_secs_f64())));
         self.entries.insert(token.into(), Entry { identity, ttl });
     }
 }

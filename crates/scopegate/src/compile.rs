@@ -60,7 +60,11 @@ pub struct CompileError {
 }
 
 fn render(diagnostics: &[Diagnostic]) -> String {
-    diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// How a route may be reached.
@@ -99,7 +103,12 @@ struct Ctx<'p> {
 impl Ctx<'_> {
     fn push(&mut self, severity: Severity, subject: String, value: Option<&str>, message: String) {
         let location = value.and_then(|v| self.policy.locate_value(v, 0));
-        self.diagnostics.push(Diagnostic { severity, location, subject, message });
+        self.diagnostics.push(Diagnostic {
+            severity,
+            location,
+            subject,
+            message,
+        });
     }
     fn error(&mut self, subject: &str, value: Option<&str>, message: impl Into<String>) {
         self.push(Severity::Error, subject.to_string(), value, message.into());
@@ -111,16 +120,27 @@ impl Ctx<'_> {
 
 pub(crate) fn compile(policy: &LoadedPolicy) -> Result<Compiled, CompileError> {
     let src = &policy.source;
-    let mut ctx = Ctx { policy, diagnostics: Vec::new() };
+    let mut ctx = Ctx {
+        policy,
+        diagnostics: Vec::new(),
+    };
     if src.version != 1 {
-        ctx.error("version", None, format!("version {} is not supported; write `version = 1`", src.version));
+        ctx.error(
+            "version",
+            None,
+            format!("version {} is not supported; write `version = 1`", src.version),
+        );
     }
     let s = &src.settings;
     if s.max_token_bytes == 0 || s.max_token_bytes > 1 << 20 {
         ctx.error("settings.max_token_bytes", None, "must be between 1 and 1048576");
     }
     if s.leeway_seconds > 300 {
-        ctx.warn("settings.leeway_seconds", None, format!("{} s of clock skew is a lot; 30 to 60 is usual", s.leeway_seconds));
+        ctx.warn(
+            "settings.leeway_seconds",
+            None,
+            format!("{} s of clock skew is a lot; 30 to 60 is usual", s.leeway_seconds),
+        );
     }
 
     let issuers = compile_issuers(&mut ctx);
@@ -143,7 +163,13 @@ pub(crate) fn compile(policy: &LoadedPolicy) -> Result<Compiled, CompileError> {
         return Err(CompileError { diagnostics });
     }
     crate::analysis::analyse(&mut ctx.diagnostics, policy, &issuers, &symbols, &compiled);
-    Ok(Compiled { issuers, symbols, routes, compiled, warnings: ctx.diagnostics })
+    Ok(Compiled {
+        issuers,
+        symbols,
+        routes,
+        compiled,
+        warnings: ctx.diagnostics,
+    })
 }
 
 fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
@@ -167,11 +193,19 @@ fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
             }
         };
         if let Some((other, _)) = seen_iss.iter().find(|(_, v)| *v == iss) {
-            ctx.error(&subject, Some(&src.id), format!("issuer `{iss}` is already configured as `{other}`; `iss` must pick one issuer"));
+            ctx.error(
+                &subject,
+                Some(&src.id),
+                format!("issuer `{iss}` is already configured as `{other}`; `iss` must pick one issuer"),
+            );
         }
         seen_iss.push((src.id.clone(), iss.clone()));
         if src.audiences.is_empty() {
-            ctx.error(&subject, Some(&src.id), "`audiences` is required: a token for another API must not be accepted here");
+            ctx.error(
+                &subject,
+                Some(&src.id),
+                "`audiences` is required: a token for another API must not be accepted here",
+            );
         }
         let algorithms = compile_algorithms(ctx, &subject, src);
         let keys = compile_keys(ctx, &subject, src, &algorithms);
@@ -220,7 +254,10 @@ fn compile_algorithms(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource) -> V
 }
 
 fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, algorithms: &[Algorithm]) -> KeyStore {
-    let offline = [src.jwks_file.is_some(), src.jwks.is_some()].iter().filter(|b| **b).count();
+    let offline = [src.jwks_file.is_some(), src.jwks.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if offline > 1 || (offline == 1 && src.jwks_uri.is_some()) {
         ctx.error(subject, None, "give only one of `jwks_file`, `jwks` and `jwks_uri`");
     }
@@ -250,21 +287,44 @@ fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, algorithms
         match ctx.policy.secret(var) {
             Some(secret) if !secret.is_empty() => {
                 if secret.len() < 32 {
-                    ctx.warn(subject, Some(var), format!("the secret in `{var}` is {} bytes; HS256 wants at least 32", secret.len()));
+                    ctx.warn(
+                        subject,
+                        Some(var),
+                        format!(
+                            "the secret in `{var}` is {} bytes; HS256 wants at least 32",
+                            secret.len()
+                        ),
+                    );
                 }
                 set = Some(set.unwrap_or_default().with_hmac_secret(secret.as_bytes()));
             }
-            _ => ctx.error(subject, Some(var), format!("environment variable `{var}` (hmac_secret_env) is not set")),
+            _ => ctx.error(
+                subject,
+                Some(var),
+                format!("environment variable `{var}` (hmac_secret_env) is not set"),
+            ),
         }
     }
     match set {
         Some(set) => {
             for skipped in set.skipped() {
-                ctx.warn(subject, None, format!("JWKS key {:?} skipped: {}", skipped.kid.as_deref().unwrap_or("(no kid)"), skipped.reason));
+                ctx.warn(
+                    subject,
+                    None,
+                    format!(
+                        "JWKS key {:?} skipped: {}",
+                        skipped.kid.as_deref().unwrap_or("(no kid)"),
+                        skipped.reason
+                    ),
+                );
             }
             let usable = set.keys().any(|k| algorithms.iter().any(|a| k.family().supports(*a)));
             if !usable && !set.has_secret() {
-                ctx.warn(subject, None, "no key can verify any allowed algorithm: every token will fail with unknown_key");
+                ctx.warn(
+                    subject,
+                    None,
+                    "no key can verify any allowed algorithm: every token will fail with unknown_key",
+                );
             }
             KeyStore::fixed(set)
         }
@@ -274,7 +334,11 @@ fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, algorithms
             } else {
                 "no offline key source (`jwks_file`, `jwks`, `hmac_secret_env`); OIDC discovery is not supported by this build yet"
             };
-            ctx.warn(subject, None, format!("{reason}: tokens from this issuer fail with keys_unavailable"));
+            ctx.warn(
+                subject,
+                None,
+                format!("{reason}: tokens from this issuer fail with keys_unavailable"),
+            );
             KeyStore::empty(reason)
         }
     }
@@ -301,14 +365,26 @@ fn compile_route(
     // Route ids are insertion indexes; any error below fails the whole compilation.
     let mut ok = true;
     if let Err(e) = table.insert(key.clone()) {
-        ctx.error(&subject, Some(&src.route), format!("overlaps routes[{}] `{}`: both match the same requests with equal precedence", e.existing_id.index(), e.existing));
+        ctx.error(
+            &subject,
+            Some(&src.route),
+            format!(
+                "overlaps routes[{}] `{}`: both match the same requests with equal precedence",
+                e.existing_id.index(),
+                e.existing
+            ),
+        );
         ok = false;
     }
 
     if src.allow == Some(AllowSource::Anonymous)
         && (src.require.is_some() || src.scopes.is_some() || src.roles.is_some() || src.issuers.is_some())
     {
-        ctx.error(&subject, Some(&src.route), "`allow = \"anonymous\"` cannot be combined with `require`, `scopes`, `roles` or `issuers`");
+        ctx.error(
+            &subject,
+            Some(&src.route),
+            "`allow = \"anonymous\"` cannot be combined with `require`, `scopes`, `roles` or `issuers`",
+        );
         return None;
     }
     let mut parts = Vec::new();
@@ -344,16 +420,28 @@ fn compile_route(
         let Some(names) = list else { continue };
         let field = if is_scope { "scopes" } else { "roles" };
         if names.is_empty() {
-            ctx.error(&subject, Some(&src.route), format!("`{field} = []` can never be satisfied; remove it or list names"));
+            ctx.error(
+                &subject,
+                Some(&src.route),
+                format!("`{field} = []` can never be satisfied; remove it or list names"),
+            );
             ok = false;
             continue;
         }
         let mut bits = BitSet::default();
         for name in names {
             check_name(ctx, &subject, name);
-            bits.insert(if is_scope { symbols.scopes.intern(name) } else { symbols.roles.intern(name) });
+            bits.insert(if is_scope {
+                symbols.scopes.intern(name)
+            } else {
+                symbols.roles.intern(name)
+            });
         }
-        parts.push(if is_scope { Rule::AnyScope(bits) } else { Rule::AnyRole(bits) });
+        parts.push(if is_scope {
+            Rule::AnyScope(bits)
+        } else {
+            Rule::AnyRole(bits)
+        });
     }
     let route_issuers = match &src.issuers {
         None => None,
@@ -369,7 +457,11 @@ fn compile_route(
                 }
             }
             if ids.is_empty() {
-                ctx.error(&subject, Some(&src.route), "`issuers = []` lets no token in; remove it or list issuer ids");
+                ctx.error(
+                    &subject,
+                    Some(&src.route),
+                    "`issuers = []` lets no token in; remove it or list issuer ids",
+                );
                 ok = false;
             }
             Some(out)
@@ -381,7 +473,11 @@ fn compile_route(
         Access::Rule(Rule::Authenticated)
     } else if parts.is_empty() {
         if ok {
-            ctx.error(&subject, Some(&src.route), "the route says nothing: add `require`, `scopes`, `roles`, `issuers` or `allow = \"anonymous\"`");
+            ctx.error(
+                &subject,
+                Some(&src.route),
+                "the route says nothing: add `require`, `scopes`, `roles`, `issuers` or `allow = \"anonymous\"`",
+            );
         }
         return None;
     } else if parts.len() == 1 {
@@ -397,7 +493,14 @@ fn compile_route(
         Access::Rule(r) => r.describe(symbols, &|i| issuers.id_of(i)).into(),
     };
     let param_names = key.param_names().into_iter().map(Arc::from).collect();
-    Some(CompiledRoute { key_text: key.to_string().into(), key, requirement_text, access, issuers: route_issuers, param_names })
+    Some(CompiledRoute {
+        key_text: key.to_string().into(),
+        key,
+        requirement_text,
+        access,
+        issuers: route_issuers,
+        param_names,
+    })
 }
 
 fn check_names(ctx: &mut Ctx<'_>, subject: &str, expr: &Expr) {
@@ -410,7 +513,11 @@ fn check_names(ctx: &mut Ctx<'_>, subject: &str, expr: &Expr) {
 
 fn check_name(ctx: &mut Ctx<'_>, subject: &str, name: &str) {
     if name.is_empty() || name.contains('"') || name.chars().any(char::is_control) {
-        ctx.error(subject, None, format!("name {name:?} is empty or contains a quote or control character"));
+        ctx.error(
+            subject,
+            None,
+            format!("name {name:?} is empty or contains a quote or control character"),
+        );
     } else if name.chars().any(char::is_whitespace) {
         ctx.warn(subject, Some(name), format!("`{name}` contains a space: it can only match array-valued claims, never a space-separated `scope` string"));
     }

@@ -115,7 +115,10 @@ pub struct Rejection {
 
 impl Rejection {
     pub(crate) fn new(code: ReasonCode, message: impl Into<String>) -> Rejection {
-        Rejection { code, message: message.into() }
+        Rejection {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -168,7 +171,9 @@ impl Grant {
         let route = self.route.as_ref();
         let key = route.map_or("(none)", |r| &*r.key);
         match self.basis {
-            GrantBasis::CorsPreflight => "CORS preflight passes without a token (settings.cors_preflight = \"allow\")".into(),
+            GrantBasis::CorsPreflight => {
+                "CORS preflight passes without a token (settings.cors_preflight = \"allow\")".into()
+            }
             GrantBasis::Anonymous => format!("route `{key}` allows anonymous access"),
             GrantBasis::Unmatched => "no route matches; unmatched requests with a valid token are allowed".into(),
             GrantBasis::Requirement => format!(

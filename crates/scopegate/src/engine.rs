@@ -32,7 +32,13 @@ pub struct AuthRequest<'a> {
 impl<'a> AuthRequest<'a> {
     /// A request without a token.
     pub fn new(method: &'a str, path: &'a str) -> AuthRequest<'a> {
-        AuthRequest { method, path, token: None, now: None, cors_preflight: false }
+        AuthRequest {
+            method,
+            path,
+            token: None,
+            now: None,
+            cors_preflight: false,
+        }
     }
 
     /// Sets the bearer token.
@@ -133,7 +139,10 @@ impl Engine {
             compiled: c.compiled,
             cache: IdentityCache::new(s.identity_cache.capacity, s.identity_cache.ttl_seconds),
         };
-        Ok(Compiled { engine, warnings: c.warnings })
+        Ok(Compiled {
+            engine,
+            warnings: c.warnings,
+        })
     }
 
     /// Reads and compiles a policy file (TOML, or JSON by extension).
@@ -159,7 +168,12 @@ impl Engine {
     /// A route by id.
     pub fn route(&self, id: RouteId) -> Option<RouteView<'_>> {
         let r = self.compiled.get(id.index())?;
-        Some(RouteView { id, key: &r.key, requirement: &r.requirement_text, issuers: r.issuers.as_deref() })
+        Some(RouteView {
+            id,
+            key: &r.key,
+            requirement: &r.requirement_text,
+            issuers: r.issuers.as_deref(),
+        })
     }
 
     /// Decides a request with the keys the engine holds now.
@@ -186,12 +200,25 @@ impl Engine {
     pub fn authenticate(&self, token: &str, now: Option<u64>) -> Result<Arc<Identity>, Rejection> {
         let now = now.unwrap_or_else(wall_clock);
         if token.len() > self.settings.max_token_bytes {
-            return Err(Rejection::new(ReasonCode::MalformedToken, format!("token is {} bytes, more than the {} allowed", token.len(), self.settings.max_token_bytes)));
+            return Err(Rejection::new(
+                ReasonCode::MalformedToken,
+                format!(
+                    "token is {} bytes, more than the {} allowed",
+                    token.len(),
+                    self.settings.max_token_bytes
+                ),
+            ));
         }
         if let Some(cache) = &self.cache
             && let Some(identity) = cache.get(token)
         {
-            check_time(identity.expires_at, identity.not_before, None, now, self.settings.leeway_seconds)?;
+            check_time(
+                identity.expires_at,
+                identity.not_before,
+                None,
+                now,
+                self.settings.leeway_seconds,
+            )?;
             return Ok(identity);
         }
         let verifier = Verifier {
@@ -214,7 +241,10 @@ impl Engine {
             Some(r) => match &r.access {
                 Access::Anonymous => true,
                 Access::Rule(rule) => {
-                    r.issuers.as_ref().is_none_or(|list| list.contains(&identity.issuer_index)) && rule.eval(identity)
+                    r.issuers
+                        .as_ref()
+                        .is_none_or(|list| list.contains(&identity.issuer_index))
+                        && rule.eval(identity)
                 }
             },
         }
@@ -225,29 +255,56 @@ impl Engine {
         let params = if r.param_names.is_empty() {
             Vec::new()
         } else {
-            r.key.params(path).into_iter().zip(&r.param_names).map(|((_, v), n)| (Arc::clone(n), v.to_string())).collect()
+            r.key
+                .params(path)
+                .into_iter()
+                .zip(&r.param_names)
+                .map(|((_, v), n)| (Arc::clone(n), v.to_string()))
+                .collect()
         };
-        Some((r, MatchedRoute { key: Arc::clone(&r.key_text), requirement: Arc::clone(&r.requirement_text), params }))
+        Some((
+            r,
+            MatchedRoute {
+                key: Arc::clone(&r.key_text),
+                requirement: Arc::clone(&r.requirement_text),
+                params,
+            },
+        ))
     }
 
     fn decide_inner(&self, req: &AuthRequest<'_>) -> Decision {
         let now = req.now;
         if req.cors_preflight && self.settings.cors_preflight == CorsPreflight::Allow {
-            return Decision::Allow(Grant { identity: None, route: None, basis: GrantBasis::CorsPreflight });
+            return Decision::Allow(Grant {
+                identity: None,
+                route: None,
+                basis: GrantBasis::CorsPreflight,
+            });
         }
-        let matched = self.routes.find(req.method, req.path).and_then(|id| self.matched(id, req.path));
+        let matched = self
+            .routes
+            .find(req.method, req.path)
+            .and_then(|id| self.matched(id, req.path));
 
         if let Some((r, m)) = &matched
             && let Access::Anonymous = r.access
         {
             // Like an API Gateway route without an authorizer: a token never causes a 401 here.
             let identity = req.token.and_then(|t| self.authenticate(t, now).ok());
-            return Decision::Allow(Grant { identity, route: Some(m.clone()), basis: GrantBasis::Anonymous });
+            return Decision::Allow(Grant {
+                identity,
+                route: Some(m.clone()),
+                basis: GrantBasis::Anonymous,
+            });
         }
 
         let route_text = |m: &Option<(&CompiledRoute, MatchedRoute)>| match m {
             Some((_, m)) => format!("route `{}` requires `{}`", m.key, m.requirement),
-            None => format!("no route matches `{} {}`", crate::token::printable(req.method), crate::token::printable(req.path)),
+            None => format!(
+                "no route matches `{} {}`",
+                crate::token::printable(req.method),
+                crate::token::printable(req.path)
+            ),
         };
         let Some(token) = req.token else {
             return Decision::Unauthenticated(Denial {
@@ -263,7 +320,11 @@ impl Engine {
             Err(rejection) => {
                 return Decision::Unauthenticated(Denial {
                     code: rejection.code,
-                    reason: format!("{}; the token was rejected: {}", route_text(&matched), rejection.message),
+                    reason: format!(
+                        "{}; the token was rejected: {}",
+                        route_text(&matched),
+                        rejection.message
+                    ),
                     route: matched.map(|(_, m)| m),
                     identity: None,
                     missing_scopes: Vec::new(),
@@ -273,9 +334,11 @@ impl Engine {
 
         let Some((route, m)) = matched else {
             return match self.settings.unmatched {
-                Unmatched::AllowAuthenticated => {
-                    Decision::Allow(Grant { identity: Some(identity), route: None, basis: GrantBasis::Unmatched })
-                }
+                Unmatched::AllowAuthenticated => Decision::Allow(Grant {
+                    identity: Some(identity),
+                    route: None,
+                    basis: GrantBasis::Unmatched,
+                }),
                 Unmatched::Deny => Decision::Forbidden(Denial {
                     code: ReasonCode::NoRoute,
                     reason: format!("{}; unmatched requests are denied", route_text(&None)),
@@ -286,7 +349,11 @@ impl Engine {
             };
         };
         let Access::Rule(rule) = &route.access else {
-            return Decision::Allow(Grant { identity: Some(identity), route: Some(m), basis: GrantBasis::Anonymous });
+            return Decision::Allow(Grant {
+                identity: Some(identity),
+                route: Some(m),
+                basis: GrantBasis::Anonymous,
+            });
         };
         if let Some(list) = &route.issuers
             && !list.contains(&identity.issuer_index)
@@ -294,14 +361,21 @@ impl Engine {
             let allowed: Vec<String> = list.iter().map(|i| self.issuers.id_of(*i)).collect();
             return Decision::Forbidden(Denial {
                 code: ReasonCode::RouteDenied,
-                reason: format!("route `{}` accepts tokens only from issuers {allowed:?}; this token is from `{}`", m.key, identity.issuer_id),
+                reason: format!(
+                    "route `{}` accepts tokens only from issuers {allowed:?}; this token is from `{}`",
+                    m.key, identity.issuer_id
+                ),
                 route: Some(m),
                 identity: Some(identity),
                 missing_scopes: Vec::new(),
             });
         }
         if rule.eval(&identity) {
-            return Decision::Allow(Grant { identity: Some(identity), route: Some(m), basis: GrantBasis::Requirement });
+            return Decision::Allow(Grant {
+                identity: Some(identity),
+                route: Some(m),
+                basis: GrantBasis::Requirement,
+            });
         }
         self.forbidden(rule, identity, m)
     }
@@ -335,7 +409,19 @@ impl Engine {
             failed.push(format!("missing role (any of {missing_roles:?})"));
         }
         failed.extend(other);
-        let reason = format!("route `{}` requires `{}`; {}; {}", m.key, m.requirement, identity.describe(), failed.join("; "));
-        Decision::Forbidden(Denial { code, reason, route: Some(m), identity: Some(identity), missing_scopes })
+        let reason = format!(
+            "route `{}` requires `{}`; {}; {}",
+            m.key,
+            m.requirement,
+            identity.describe(),
+            failed.join("; ")
+        );
+        Decision::Forbidden(Denial {
+            code,
+            reason,
+            route: Some(m),
+            identity: Some(identity),
+            missing_scopes,
+        })
     }
 }

@@ -49,7 +49,12 @@ impl Expr {
     /// Parses an expression.
     pub fn parse(text: &str) -> Result<Expr, ExprError> {
         let tokens = lex(text)?;
-        let mut p = Parser { tokens: &tokens, pos: 0, end: text.chars().count(), depth: 0 };
+        let mut p = Parser {
+            tokens: &tokens,
+            pos: 0,
+            end: text.chars().count(),
+            depth: 0,
+        };
         let expr = p.or()?;
         match p.peek() {
             None => Ok(expr),
@@ -91,7 +96,11 @@ fn is_keyword(word: &str) -> bool {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn name(f: &mut fmt::Formatter<'_>, kind: &str, n: &str) -> fmt::Result {
-            if Expr::needs_quotes(n) { write!(f, "{kind}:\"{n}\"") } else { write!(f, "{kind}:{n}") }
+            if Expr::needs_quotes(n) {
+                write!(f, "{kind}:\"{n}\"")
+            } else {
+                write!(f, "{kind}:{n}")
+            }
         }
         fn child(f: &mut fmt::Formatter<'_>, e: &Expr, parens: bool) -> fmt::Result {
             if parens { write!(f, "({e})") } else { write!(f, "{e}") }
@@ -155,7 +164,10 @@ struct Token {
 
 impl Token {
     fn error(&self, message: String) -> ExprError {
-        ExprError { offset: self.offset, message }
+        ExprError {
+            offset: self.offset,
+            message,
+        }
     }
 }
 
@@ -170,14 +182,19 @@ fn lex(text: &str) -> Result<Vec<Token>, ExprError> {
             continue;
         }
         if c == '(' || c == ')' {
-            tokens.push(Token { kind: if c == '(' { Kind::Open } else { Kind::Close }, offset: i });
+            tokens.push(Token {
+                kind: if c == '(' { Kind::Open } else { Kind::Close },
+                offset: i,
+            });
             i += 1;
             continue;
         }
         if !c.is_ascii_alphabetic() {
             return Err(ExprError {
                 offset: i,
-                message: format!("unexpected `{c}`; expected `scope:`, `role:`, `issuer:`, `client:`, `authenticated`, `not` or `(`"),
+                message: format!(
+                    "unexpected `{c}`; expected `scope:`, `role:`, `issuer:`, `client:`, `authenticated`, `not` or `(`"
+                ),
             });
         }
         while chars.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') {
@@ -185,7 +202,10 @@ fn lex(text: &str) -> Result<Vec<Token>, ExprError> {
         }
         let word: String = chars.get(start..i).unwrap_or_default().iter().collect();
         if chars.get(i) != Some(&':') {
-            tokens.push(Token { kind: Kind::Word(word), offset: start });
+            tokens.push(Token {
+                kind: Kind::Word(word),
+                offset: start,
+            });
             continue;
         }
         let kind = match word.as_str() {
@@ -209,7 +229,10 @@ fn lex(text: &str) -> Result<Vec<Token>, ExprError> {
                 i += 1;
             }
             if chars.get(i).is_none() {
-                return Err(ExprError { offset: name_start, message: "unterminated quoted name".into() });
+                return Err(ExprError {
+                    offset: name_start,
+                    message: "unterminated quoted name".into(),
+                });
             }
             let name = chars.get(from..i).unwrap_or_default().iter().collect();
             i += 1;
@@ -221,9 +244,15 @@ fn lex(text: &str) -> Result<Vec<Token>, ExprError> {
             chars.get(name_start..i).unwrap_or_default().iter().collect()
         };
         if name.is_empty() {
-            return Err(ExprError { offset: name_start, message: format!("expected a name after `{kind}:`") });
+            return Err(ExprError {
+                offset: name_start,
+                message: format!("expected a name after `{kind}:`"),
+            });
         }
-        tokens.push(Token { kind: Kind::Atom(kind, name), offset: start });
+        tokens.push(Token {
+            kind: Kind::Atom(kind, name),
+            offset: start,
+        });
     }
     Ok(tokens)
 }
@@ -253,7 +282,11 @@ impl Parser<'_> {
         while self.eat_word("or") {
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, ExprError> {
@@ -261,14 +294,21 @@ impl Parser<'_> {
         while self.eat_word("and") {
             items.push(self.unary()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let offset = self.peek().map_or(self.end, |t| t.offset);
-            return Err(ExprError { offset, message: format!("nested deeper than {MAX_DEPTH}") });
+            return Err(ExprError {
+                offset,
+                message: format!("nested deeper than {MAX_DEPTH}"),
+            });
         }
         let result = self.unary_inner();
         self.depth -= 1;
@@ -294,7 +334,10 @@ impl Parser<'_> {
                         Ok(inner)
                     }
                     Some(t) => Err(t.error(format!("expected `)`, found {}", t.kind))),
-                    None => Err(ExprError { offset: self.end, message: format!("missing `)` for `(` at column {}", token.offset + 1) }),
+                    None => Err(ExprError {
+                        offset: self.end,
+                        message: format!("missing `)` for `(` at column {}", token.offset + 1),
+                    }),
                 }
             }
             Kind::Atom(kind, name) => Ok(match kind {
@@ -305,7 +348,9 @@ impl Parser<'_> {
             }),
             other => Err(ExprError {
                 offset: token.offset,
-                message: format!("expected `scope:NAME`, `role:NAME`, `issuer:ID`, `client:ID`, `authenticated`, `not` or `(`, found {other}"),
+                message: format!(
+                    "expected `scope:NAME`, `role:NAME`, `issuer:ID`, `client:ID`, `authenticated`, `not` or `(`, found {other}"
+                ),
             }),
         }
     }
@@ -325,7 +370,10 @@ mod tests {
     #[test]
     fn precedence_not_and_or() {
         let e = Expr::parse("scope:a or scope:b and not role:c").unwrap();
-        assert_eq!(e, Expr::Or(vec![s("a"), Expr::And(vec![s("b"), Expr::Not(Box::new(r("c")))])]));
+        assert_eq!(
+            e,
+            Expr::Or(vec![s("a"), Expr::And(vec![s("b"), Expr::Not(Box::new(r("c")))])])
+        );
     }
 
     #[test]
@@ -342,8 +390,10 @@ mod tests {
             r("https://pets.example.com/admin")
         );
         assert_eq!(Expr::parse("scope:\"read all (v2)\"").unwrap(), s("read all (v2)"));
-        assert_eq!(Expr::parse("issuer:auth0 and client:abc-1").unwrap(),
-            Expr::And(vec![Expr::Issuer("auth0".into()), Expr::Client("abc-1".into())]));
+        assert_eq!(
+            Expr::parse("issuer:auth0 and client:abc-1").unwrap(),
+            Expr::And(vec![Expr::Issuer("auth0".into()), Expr::Client("abc-1".into())])
+        );
         assert_eq!(Expr::parse("  authenticated ").unwrap(), Expr::Authenticated);
     }
 

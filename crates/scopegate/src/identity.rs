@@ -64,7 +64,9 @@ impl Identity {
         format!(
             "token from `{}` (subject {}) has scopes {:?} and roles {:?}",
             self.issuer_id,
-            self.subject.as_deref().map_or("(none)".to_string(), |s| format!("`{}`", crate::token::printable(s))),
+            self.subject
+                .as_deref()
+                .map_or("(none)".to_string(), |s| format!("`{}`", crate::token::printable(s))),
             self.scopes,
             self.roles
         )

@@ -189,10 +189,13 @@ impl KeySet {
             Some(c) if !kid.is_empty() => c,
             _ => return Err(KeyLookupError::UnknownKid(kid.to_string())),
         };
-        candidates.iter().find(|k| k.accepts(alg)).ok_or_else(|| KeyLookupError::AlgorithmMismatch {
-            kid: kid.to_string(),
-            bound: candidates.first().and_then(|k| k.alg),
-        })
+        candidates
+            .iter()
+            .find(|k| k.accepts(alg))
+            .ok_or_else(|| KeyLookupError::AlgorithmMismatch {
+                kid: kid.to_string(),
+                bound: candidates.first().and_then(|k| k.alg),
+            })
     }
 
     /// Number of usable asymmetric keys.
@@ -264,7 +267,12 @@ fn parse_jwk(raw: &Value) -> Result<VerificationKey, String> {
         return Err(format!("`alg` {a:?} does not fit a {family:?} key"));
     }
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("unusable key material: {e}"))?;
-    Ok(VerificationKey { kid: jwk.common.key_id.clone(), alg, family, key })
+    Ok(VerificationKey {
+        kid: jwk.common.key_id.clone(),
+        alg,
+        family,
+        key,
+    })
 }
 
 fn signature_algorithm(a: &KeyAlgorithm) -> Option<Algorithm> {
@@ -298,12 +306,18 @@ pub struct KeyStore {
 impl KeyStore {
     /// A store holding a fixed set.
     pub fn fixed(keys: KeySet) -> KeyStore {
-        KeyStore { current: ArcSwapOption::from_pointee(keys), unavailable: String::new() }
+        KeyStore {
+            current: ArcSwapOption::from_pointee(keys),
+            unavailable: String::new(),
+        }
     }
 
     /// A store with no keys yet; tokens fail with `keys_unavailable` and this reason.
     pub fn empty(reason: impl Into<String>) -> KeyStore {
-        KeyStore { current: ArcSwapOption::empty(), unavailable: reason.into() }
+        KeyStore {
+            current: ArcSwapOption::empty(),
+            unavailable: reason.into(),
+        }
     }
 
     /// The keys now, or why there are none.
@@ -346,7 +360,10 @@ mod tests {
         assert_eq!(set.len(), 1);
         assert_eq!(set.skipped().len(), 7);
         assert!(set.find(Some("good"), Algorithm::RS256).is_ok());
-        assert_eq!(set.find(Some("enc"), Algorithm::RS256).unwrap_err(), KeyLookupError::UnknownKid("enc".into()));
+        assert_eq!(
+            set.find(Some("enc"), Algorithm::RS256).unwrap_err(),
+            KeyLookupError::UnknownKid("enc".into())
+        );
         assert!(set.skipped().iter().any(|s| s.reason.contains("symmetric")));
     }
 
@@ -358,13 +375,25 @@ mod tests {
         assert!(set.find(Some("x_RS256"), Algorithm::RS256).is_ok());
         assert_eq!(
             set.find(Some("x_RS256"), Algorithm::PS256).unwrap_err(),
-            KeyLookupError::AlgorithmMismatch { kid: "x_RS256".into(), bound: Some(Algorithm::RS256) }
+            KeyLookupError::AlgorithmMismatch {
+                kid: "x_RS256".into(),
+                bound: Some(Algorithm::RS256)
+            }
         );
         assert!(set.find(Some("free"), Algorithm::PS512).is_ok());
-        assert!(matches!(set.find(Some("free"), Algorithm::ES256), Err(KeyLookupError::AlgorithmMismatch { .. })));
+        assert!(matches!(
+            set.find(Some("free"), Algorithm::ES256),
+            Err(KeyLookupError::AlgorithmMismatch { .. })
+        ));
         assert_eq!(set.find(None, Algorithm::RS256).unwrap_err(), KeyLookupError::NoKid);
-        assert_eq!(set.find(Some("x_RS"), Algorithm::RS256).unwrap_err(), KeyLookupError::UnknownKid("x_RS".into()));
-        assert_eq!(set.find(Some("x"), Algorithm::HS256).unwrap_err(), KeyLookupError::NoSecret);
+        assert_eq!(
+            set.find(Some("x_RS"), Algorithm::RS256).unwrap_err(),
+            KeyLookupError::UnknownKid("x_RS".into())
+        );
+        assert_eq!(
+            set.find(Some("x"), Algorithm::HS256).unwrap_err(),
+            KeyLookupError::NoSecret
+        );
     }
 
     #[test]
@@ -389,7 +418,10 @@ mod tests {
         let set = KeySet::default().with_hmac_secret(b"0123456789abcdef0123456789abcdef");
         assert!(set.find(None, Algorithm::HS256).is_ok());
         assert!(set.find(Some("ecee3162f0"), Algorithm::HS512).is_ok());
-        assert_eq!(set.find(Some("k"), Algorithm::RS256).unwrap_err(), KeyLookupError::UnknownKid("k".into()));
+        assert_eq!(
+            set.find(Some("k"), Algorithm::RS256).unwrap_err(),
+            KeyLookupError::UnknownKid("k".into())
+        );
         assert!(!format!("{set:?}").contains("0123456789"), "secret leaked into Debug");
     }
 

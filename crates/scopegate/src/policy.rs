@@ -81,7 +81,10 @@ pub struct IdentityCacheSource {
 
 impl Default for IdentityCacheSource {
     fn default() -> Self {
-        IdentityCacheSource { capacity: default_cache_capacity(), ttl_seconds: default_cache_ttl() }
+        IdentityCacheSource {
+            capacity: default_cache_capacity(),
+            ttl_seconds: default_cache_ttl(),
+        }
     }
 }
 
@@ -322,8 +325,10 @@ impl LoadedPolicy {
     pub fn from_path(path: impl AsRef<Path>) -> Result<LoadedPolicy, PolicyError> {
         let path = path.as_ref();
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| PolicyError::Io { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+            file: file.clone(),
+            source,
+        })?;
         let mut loaded = LoadedPolicy::parse(&text, Format::for_path(path), &file)?;
         loaded.base_dir = path.parent().map(Path::to_path_buf);
         Ok(loaded)
@@ -340,23 +345,33 @@ impl LoadedPolicy {
                     message: e.message().trim().to_string(),
                 }
             })?,
-            Format::Json => serde_json::from_str::<PolicySource>(text).map_err(|e| {
-                PolicyError::Syntax {
-                    location: Location {
-                        file: file.to_string(),
-                        line: e.line(),
-                        column: e.column(),
-                    },
-                    message: json_message(&e),
-                }
+            Format::Json => serde_json::from_str::<PolicySource>(text).map_err(|e| PolicyError::Syntax {
+                location: Location {
+                    file: file.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                },
+                message: json_message(&e),
             })?,
         };
-        Ok(LoadedPolicy { source, text: Some(text.to_string()), file: file.to_string(), base_dir: None, secrets: BTreeMap::new() })
+        Ok(LoadedPolicy {
+            source,
+            text: Some(text.to_string()),
+            file: file.to_string(),
+            base_dir: None,
+            secrets: BTreeMap::new(),
+        })
     }
 
     /// Wraps a model built in code (no text to point into).
     pub fn from_source(source: PolicySource) -> LoadedPolicy {
-        LoadedPolicy { source, text: None, file: "<inline>".to_string(), base_dir: None, secrets: BTreeMap::new() }
+        LoadedPolicy {
+            source,
+            text: None,
+            file: "<inline>".to_string(),
+            base_dir: None,
+            secrets: BTreeMap::new(),
+        }
     }
 
     /// Supplies a value for a `hmac_secret_env` name without touching the process
@@ -414,7 +429,11 @@ pub(crate) fn location_at(text: &str, file: &str, offset: usize) -> Location {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    Location { file: file.to_string(), line, column }
+    Location {
+        file: file.to_string(),
+        line,
+        column,
+    }
 }
 
 impl PolicySource {
@@ -480,7 +499,9 @@ allow = "anonymous"
     fn toml_errors_name_file_line_column_and_expectation() {
         let text = "version = 1\n[[issuers]]\nid = \"a\"\naudience = [\"x\"]\n";
         let err = LoadedPolicy::parse(text, Format::Toml, "p.toml").unwrap_err();
-        let PolicyError::Syntax { location, message } = err else { panic!("not syntax") };
+        let PolicyError::Syntax { location, message } = err else {
+            panic!("not syntax")
+        };
         assert_eq!((location.line, location.column), (4, 1));
         assert!(message.contains("unknown field `audience`"), "{message}");
         assert!(message.contains("audiences"), "expected list missing: {message}");
@@ -490,17 +511,25 @@ allow = "anonymous"
     fn json_errors_name_line_and_column() {
         let text = "{\n  \"version\": 1,\n  \"settings\": {\"unmatched\": \"maybe\"}\n}";
         let err = LoadedPolicy::parse(text, Format::Json, "p.json").unwrap_err();
-        let PolicyError::Syntax { location, message } = err else { panic!("not syntax") };
+        let PolicyError::Syntax { location, message } = err else {
+            panic!("not syntax")
+        };
         assert_eq!(location.line, 3);
         assert!(message.contains("unknown variant `maybe`"), "{message}");
     }
 
     #[test]
     fn toml_and_json_round_trip() {
-        let p = LoadedPolicy::parse(DESIGN_EXAMPLE, Format::Toml, "p.toml").unwrap().source;
-        let again = LoadedPolicy::parse(&p.to_toml().unwrap(), Format::Toml, "t").unwrap().source;
+        let p = LoadedPolicy::parse(DESIGN_EXAMPLE, Format::Toml, "p.toml")
+            .unwrap()
+            .source;
+        let again = LoadedPolicy::parse(&p.to_toml().unwrap(), Format::Toml, "t")
+            .unwrap()
+            .source;
         assert_eq!(p, again);
-        let json = LoadedPolicy::parse(&p.to_json().unwrap(), Format::Json, "j").unwrap().source;
+        let json = LoadedPolicy::parse(&p.to_json().unwrap(), Format::Json, "j")
+            .unwrap()
+            .source;
         assert_eq!(p, json);
     }
 

@@ -216,7 +216,9 @@ pub fn issuer_value(src: &IssuerSource) -> Result<String, String> {
         },
         ProfileName::Auth0 => match &src.domain {
             Some(d) if valid_host(d) => Ok(format!("https://{d}/")),
-            Some(d) => Err(format!("`domain` `{d}` is not a host name (write it without `https://` or `/`)")),
+            Some(d) => Err(format!(
+                "`domain` `{d}` is not a host name (write it without `https://` or `/`)"
+            )),
             None => Err("auth0 issuers need `domain` or `issuer`".into()),
         },
         ProfileName::Fusionauth | ProfileName::Generic => {
@@ -226,7 +228,9 @@ pub fn issuer_value(src: &IssuerSource) -> Result<String, String> {
 }
 
 fn valid_label(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 fn valid_host(s: &str) -> bool {
@@ -239,7 +243,11 @@ mod tests {
     use serde_json::json;
 
     fn src(profile: ProfileName) -> IssuerSource {
-        IssuerSource { id: "x".into(), profile, ..IssuerSource::default() }
+        IssuerSource {
+            id: "x".into(),
+            profile,
+            ..IssuerSource::default()
+        }
     }
 
     fn claims(v: Value) -> Map<String, Value> {
@@ -250,7 +258,10 @@ mod tests {
     fn issuer_derivation_per_profile() {
         let mut a = src(ProfileName::Asgardeo);
         a.org = Some("pharmacy".into());
-        assert_eq!(issuer_value(&a).unwrap(), "https://api.asgardeo.io/t/pharmacy/oauth2/token");
+        assert_eq!(
+            issuer_value(&a).unwrap(),
+            "https://api.asgardeo.io/t/pharmacy/oauth2/token"
+        );
         let mut z = src(ProfileName::Auth0);
         z.domain = Some("pets.us.auth0.com".into());
         assert_eq!(issuer_value(&z).unwrap(), "https://pets.us.auth0.com/");
@@ -269,7 +280,9 @@ mod tests {
         assert_eq!(e.scopes, ["openid", "books:read"]);
         assert_eq!(e.roles, ["librarian", "staff"]);
         assert_eq!(e.client.as_deref(), Some("c1"));
-        let e = rules.extract(&claims(json!({"scope":["a","b"],"roles":["r1","r2"]}))).unwrap();
+        let e = rules
+            .extract(&claims(json!({"scope":["a","b"],"roles":["r1","r2"]})))
+            .unwrap();
         assert_eq!((e.scopes.len(), e.roles.len()), (2, 2));
     }
 
@@ -289,12 +302,20 @@ mod tests {
     #[test]
     fn wrong_claim_types_are_invalid_not_absent() {
         let rules = ClaimRules::for_issuer(&src(ProfileName::Generic));
-        for bad in [json!({"scope": 5}), json!({"scope": ["a", 1]}), json!({"roles": {"a": 1}}), json!({"client_id": ["c"]})] {
+        for bad in [
+            json!({"scope": 5}),
+            json!({"scope": ["a", 1]}),
+            json!({"roles": {"a": 1}}),
+            json!({"client_id": ["c"]}),
+        ] {
             let r = rules.extract(&claims(bad.clone())).unwrap_err();
             assert_eq!(r.code, ReasonCode::InvalidClaims, "{bad}");
         }
         assert_eq!(
-            rules.audience_matches(&claims(json!({"aud": 7})), &["x".into()]).unwrap_err().code,
+            rules
+                .audience_matches(&claims(json!({"aud": 7})), &["x".into()])
+                .unwrap_err()
+                .code,
             ReasonCode::InvalidClaims
         );
     }
@@ -303,9 +324,21 @@ mod tests {
     fn audience_string_or_array() {
         let rules = ClaimRules::for_issuer(&src(ProfileName::Auth0));
         let want = vec!["https://api".to_string()];
-        assert!(rules.audience_matches(&claims(json!({"aud":"https://api"})), &want).unwrap());
-        assert!(rules.audience_matches(&claims(json!({"aud":["https://t/userinfo","https://api"]})), &want).unwrap());
-        assert!(!rules.audience_matches(&claims(json!({"aud":"client-id"})), &want).unwrap());
+        assert!(
+            rules
+                .audience_matches(&claims(json!({"aud":"https://api"})), &want)
+                .unwrap()
+        );
+        assert!(
+            rules
+                .audience_matches(&claims(json!({"aud":["https://t/userinfo","https://api"]})), &want)
+                .unwrap()
+        );
+        assert!(
+            !rules
+                .audience_matches(&claims(json!({"aud":"client-id"})), &want)
+                .unwrap()
+        );
         assert!(!rules.audience_matches(&claims(json!({})), &want).unwrap());
     }
 
@@ -335,7 +368,10 @@ mod tests {
         let rules = ClaimRules::for_issuer(&s);
         let c = claims(json!({"scope":"x","scp":["y"],"cognito:groups":["g"],"cid":"okta","client_id":"cog"}));
         let e = rules.extract(&c).unwrap();
-        assert_eq!((e.scopes, e.roles, e.client.as_deref()), (vec!["y".to_string()], vec!["g".to_string()], Some("okta")));
+        assert_eq!(
+            (e.scopes, e.roles, e.client.as_deref()),
+            (vec!["y".to_string()], vec!["g".to_string()], Some("okta"))
+        );
         assert!(rules.audience_matches(&c, &["cog".into()]).unwrap());
     }
 }

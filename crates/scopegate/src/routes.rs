@@ -65,7 +65,10 @@ pub struct RouteKeyError {
 impl RouteKey {
     /// Parses `GET /pets/{id}`, `ANY /{proxy+}` or `$default`.
     pub fn parse(key: &str) -> Result<RouteKey, RouteKeyError> {
-        let err = |message: String| RouteKeyError { key: key.to_string(), message };
+        let err = |message: String| RouteKeyError {
+            key: key.to_string(),
+            message,
+        };
         if key == "$default" {
             return Ok(RouteKey::Default);
         }
@@ -75,16 +78,26 @@ impl RouteKey {
         let method = match method {
             "ANY" => None,
             m if METHODS.contains(&m) => Some(m.to_string()),
-            m => return Err(err(format!("unknown method `{m}`; expected ANY or one of {}", METHODS.join(", ")))),
+            m => {
+                return Err(err(format!(
+                    "unknown method `{m}`; expected ANY or one of {}",
+                    METHODS.join(", ")
+                )));
+            }
         };
         let Some(rest) = path.strip_prefix('/') else {
             return Err(err("the path must start with `/`".into()));
         };
         if rest.is_empty() {
-            return Ok(RouteKey::Path { method, segments: Vec::new() });
+            return Ok(RouteKey::Path {
+                method,
+                segments: Vec::new(),
+            });
         }
         if rest.ends_with('/') {
-            return Err(err("the path must not end with `/` (requests with a trailing slash match anyway)".into()));
+            return Err(err(
+                "the path must not end with `/` (requests with a trailing slash match anyway)".into(),
+            ));
         }
         let parts: Vec<&str> = rest.split('/').collect();
         if parts.len() > MAX_SEGMENTS {
@@ -95,7 +108,10 @@ impl RouteKey {
             if part.is_empty() {
                 return Err(err("empty segment (`//`)".into()));
             }
-            if part.chars().any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#') {
+            if part
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+            {
                 return Err(err(format!("segment `{part}` contains whitespace, `?` or `#`")));
             }
             let segment = match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
@@ -110,7 +126,11 @@ impl RouteKey {
                     if greedy && i + 1 != parts.len() {
                         return Err(err(format!("greedy `{part}` must be the last segment")));
                     }
-                    if greedy { Segment::Greedy(name.into()) } else { Segment::Param(name.into()) }
+                    if greedy {
+                        Segment::Greedy(name.into())
+                    } else {
+                        Segment::Param(name.into())
+                    }
                 }
                 None if part.contains(['{', '}']) => {
                     return Err(err(format!("segment `{part}` mixes text and a parameter")));
@@ -123,14 +143,19 @@ impl RouteKey {
         let mut names = key_out.param_names();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w.first() == w.get(1)) {
-            return Err(err(format!("parameter `{}` appears twice", w.first().copied().unwrap_or_default())));
+            return Err(err(format!(
+                "parameter `{}` appears twice",
+                w.first().copied().unwrap_or_default()
+            )));
         }
         Ok(key_out)
     }
 
     /// Names of the key's parameters, in order.
     pub fn param_names(&self) -> Vec<&str> {
-        let RouteKey::Path { segments, .. } = self else { return Vec::new() };
+        let RouteKey::Path { segments, .. } = self else {
+            return Vec::new();
+        };
         segments
             .iter()
             .filter_map(|s| match s {
@@ -142,7 +167,9 @@ impl RouteKey {
 
     /// Extracts path parameters from a request path this key matched.
     pub fn params<'p>(&self, path: &'p str) -> Vec<(&str, &'p str)> {
-        let RouteKey::Path { segments, .. } = self else { return Vec::new() };
+        let RouteKey::Path { segments, .. } = self else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         let mut rest = trim_path(path);
         for segment in segments {
@@ -240,7 +267,11 @@ pub struct RouteTable {
 
 impl Default for RouteTable {
     fn default() -> Self {
-        RouteTable { nodes: vec![Node::default()], default: None, keys: Vec::new() }
+        RouteTable {
+            nodes: vec![Node::default()],
+            default: None,
+            keys: Vec::new(),
+        }
     }
 }
 
@@ -268,7 +299,10 @@ impl RouteTable {
                     match segment {
                         Segment::Literal(l) => {
                             let next = self.nodes.len();
-                            let child = self.nodes.get_mut(node).map(|n| *n.literals.entry(l.as_str().into()).or_insert(next));
+                            let child = self
+                                .nodes
+                                .get_mut(node)
+                                .map(|n| *n.literals.entry(l.as_str().into()).or_insert(next));
                             node = self.child_or_new(child, next);
                         }
                         Segment::Param(_) => {
@@ -277,7 +311,10 @@ impl RouteTable {
                             node = self.child_or_new(child, next);
                         }
                         Segment::Greedy(_) => {
-                            slots = self.nodes.get_mut(node).map(|n| n.greedy.get_or_insert_with(MethodSlots::default));
+                            slots = self
+                                .nodes
+                                .get_mut(node)
+                                .map(|n| n.greedy.get_or_insert_with(MethodSlots::default));
                             break;
                         }
                     }
@@ -296,8 +333,16 @@ impl RouteTable {
             }
         };
         if let Some(existing) = *slot {
-            let existing_key = self.keys.get(existing.index()).map(ToString::to_string).unwrap_or_default();
-            return Err(OverlapError { new: key.to_string(), existing: existing_key, existing_id: existing });
+            let existing_key = self
+                .keys
+                .get(existing.index())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return Err(OverlapError {
+                new: key.to_string(),
+                existing: existing_key,
+                existing_id: existing,
+            });
         }
         *slot = Some(id);
         self.keys.push(key);
@@ -313,7 +358,11 @@ impl RouteTable {
 
     // Unreachable with keys from `RouteKey::parse`; reported rather than panicking.
     fn internal_overlap(&self, key: &RouteKey) -> OverlapError {
-        OverlapError { new: key.to_string(), existing: "<invalid>".into(), existing_id: RouteId(u32::MAX) }
+        OverlapError {
+            new: key.to_string(),
+            existing: "<invalid>".into(),
+            existing_id: RouteId(u32::MAX),
+        }
     }
 
     /// Finds the route for a request. `path` is the request path without query string.
@@ -330,7 +379,9 @@ impl RouteTable {
 
     fn walk(&self, node: usize, rest: Option<&str>, method: Option<usize>) -> Option<RouteId> {
         let node = self.nodes.get(node)?;
-        let Some(rest) = rest else { return node.methods.get(method) };
+        let Some(rest) = rest else {
+            return node.methods.get(method);
+        };
         let (segment, tail) = match rest.split_once('/') {
             Some((s, t)) => (s, Some(t)),
             None => (rest, None),
@@ -410,7 +461,13 @@ mod tests {
 
     #[test]
     fn aws_documented_example() {
-        let t = table(&["GET /pets/dog/1", "GET /pets/dog/{id}", "GET /pets/{proxy+}", "ANY /{proxy+}", "$default"]);
+        let t = table(&[
+            "GET /pets/dog/1",
+            "GET /pets/dog/{id}",
+            "GET /pets/{proxy+}",
+            "ANY /{proxy+}",
+            "$default",
+        ]);
         assert_eq!(found(&t, "GET", "/pets/dog/1").as_deref(), Some("GET /pets/dog/1"));
         assert_eq!(found(&t, "GET", "/pets/dog/2").as_deref(), Some("GET /pets/dog/{id}"));
         assert_eq!(found(&t, "GET", "/pets/cat/1").as_deref(), Some("GET /pets/{proxy+}"));
@@ -422,9 +479,16 @@ mod tests {
     fn method_then_fallback_to_less_specific_path() {
         let t = table(&["POST /pets/purchase", "GET /pets/{id}", "ANY /pets/{id}"]);
         assert_eq!(found(&t, "GET", "/pets/purchase").as_deref(), Some("GET /pets/{id}"));
-        assert_eq!(found(&t, "POST", "/pets/purchase").as_deref(), Some("POST /pets/purchase"));
+        assert_eq!(
+            found(&t, "POST", "/pets/purchase").as_deref(),
+            Some("POST /pets/purchase")
+        );
         assert_eq!(found(&t, "DELETE", "/pets/7").as_deref(), Some("ANY /pets/{id}"));
-        assert_eq!(found(&t, "get", "/pets/7").as_deref(), Some("ANY /pets/{id}"), "methods are case-sensitive");
+        assert_eq!(
+            found(&t, "get", "/pets/7").as_deref(),
+            Some("ANY /pets/{id}"),
+            "methods are case-sensitive"
+        );
         assert_eq!(found(&t, "BREW", "/pets/7").as_deref(), Some("ANY /pets/{id}"));
     }
 
@@ -494,9 +558,30 @@ mod tests {
 
     #[test]
     fn precedence_order_listing() {
-        let t = table(&["$default", "ANY /{proxy+}", "GET /pets/{id}", "GET /pets/dog", "ANY /pets/dog", "POST /pets/dog"]);
-        let order: Vec<String> = t.in_precedence_order().into_iter().map(|id| t.key(id).unwrap().to_string()).collect();
-        assert_eq!(order, ["GET /pets/dog", "POST /pets/dog", "ANY /pets/dog", "GET /pets/{id}", "ANY /{proxy+}", "$default"]);
+        let t = table(&[
+            "$default",
+            "ANY /{proxy+}",
+            "GET /pets/{id}",
+            "GET /pets/dog",
+            "ANY /pets/dog",
+            "POST /pets/dog",
+        ]);
+        let order: Vec<String> = t
+            .in_precedence_order()
+            .into_iter()
+            .map(|id| t.key(id).unwrap().to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "GET /pets/dog",
+                "POST /pets/dog",
+                "ANY /pets/dog",
+                "GET /pets/{id}",
+                "ANY /{proxy+}",
+                "$default"
+            ]
+        );
     }
 
     #[test]

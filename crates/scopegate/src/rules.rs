@@ -42,7 +42,9 @@ impl BitSet {
     /// Set bits in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.0.iter().enumerate().flat_map(|(wi, &w)| {
-            (0..64u32).filter(move |b| w & (1 << b) != 0).map(move |b| wi as u32 * 64 + b)
+            (0..64u32)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| wi as u32 * 64 + b)
         })
     }
 }
@@ -146,8 +148,16 @@ impl Rule {
             Expr::Issuer(id) => Rule::Issuer(issuer(id).ok_or_else(|| format!("unknown issuer id `{id}`"))?),
             Expr::Client(c) => Rule::Client(symbols.clients.intern(c)),
             Expr::Not(e) => Rule::Not(Box::new(Rule::compile(e, symbols, issuer)?)),
-            Expr::And(es) => Rule::And(es.iter().map(|e| Rule::compile(e, symbols, issuer)).collect::<Result<_, _>>()?),
-            Expr::Or(es) => Rule::Or(es.iter().map(|e| Rule::compile(e, symbols, issuer)).collect::<Result<_, _>>()?),
+            Expr::And(es) => Rule::And(
+                es.iter()
+                    .map(|e| Rule::compile(e, symbols, issuer))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Or(es) => Rule::Or(
+                es.iter()
+                    .map(|e| Rule::compile(e, symbols, issuer))
+                    .collect::<Result<_, _>>()?,
+            ),
         })
     }
 
@@ -175,9 +185,18 @@ impl Rule {
             Rule::Authenticated => Vec::new(),
             Rule::AnyScope(b) => vec![Blocker::Scope(names(b, &symbols.scopes))],
             Rule::AnyRole(b) => vec![Blocker::Role(names(b, &symbols.roles))],
-            Rule::Issuer(i) => vec![Blocker::Other(format!("the token is not from issuer `{}`", issuer_name(*i)))],
-            Rule::Client(c) => vec![Blocker::Other(format!("the token was not issued to client `{}`", symbols.clients.name(*c)))],
-            Rule::Not(r) => vec![Blocker::Other(format!("the route excludes `{}`", r.describe(symbols, issuer_name)))],
+            Rule::Issuer(i) => vec![Blocker::Other(format!(
+                "the token is not from issuer `{}`",
+                issuer_name(*i)
+            ))],
+            Rule::Client(c) => vec![Blocker::Other(format!(
+                "the token was not issued to client `{}`",
+                symbols.clients.name(*c)
+            ))],
+            Rule::Not(r) => vec![Blocker::Other(format!(
+                "the route excludes `{}`",
+                r.describe(symbols, issuer_name)
+            ))],
             Rule::And(rs) | Rule::Or(rs) => rs.iter().flat_map(|r| r.blockers(id, symbols, issuer_name)).collect(),
         }
     }
@@ -190,7 +209,11 @@ impl Rule {
     fn to_expr(&self, symbols: &Symbols, issuer_name: &impl Fn(u16) -> String) -> Expr {
         let any = |b: &BitSet, i: &Interner, f: fn(String) -> Expr| {
             let mut items: Vec<Expr> = b.iter().map(|x| f(i.name(x).to_string())).collect();
-            if items.len() == 1 { items.remove(0) } else { Expr::Or(items) }
+            if items.len() == 1 {
+                items.remove(0)
+            } else {
+                Expr::Or(items)
+            }
         };
         match self {
             Rule::Authenticated => Expr::Authenticated,
@@ -262,6 +285,11 @@ mod tests {
         assert_eq!(i.intern("b"), 1);
         assert_eq!(i.intern("a"), 0);
         assert_eq!(i.name(1), "b");
-        assert_eq!(i.bits([&"b".to_string(), &"zzz".to_string()].into_iter()).iter().collect::<Vec<_>>(), [1]);
+        assert_eq!(
+            i.bits([&"b".to_string(), &"zzz".to_string()].into_iter())
+                .iter()
+                .collect::<Vec<_>>(),
+            [1]
+        );
     }
 }

@@ -50,7 +50,9 @@ pub struct Peeked<'t> {
 impl fmt::Debug for Peeked<'_> {
     // The signature is deliberately left out: tokens and signatures are never logged.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Peeked").field("header", &self.header).finish_non_exhaustive()
+        f.debug_struct("Peeked")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
     }
 }
 
@@ -61,30 +63,43 @@ fn malformed(message: impl Into<String>) -> Rejection {
 /// Splits and decodes a compact JWS.
 pub fn peek(token: &str, max_bytes: usize) -> Result<Peeked<'_>, Rejection> {
     if token.len() > max_bytes {
-        return Err(malformed(format!("token is {} bytes, more than the {max_bytes} allowed", token.len())));
+        return Err(malformed(format!(
+            "token is {} bytes, more than the {max_bytes} allowed",
+            token.len()
+        )));
     }
     if token.is_empty() {
         return Err(malformed("token is empty"));
     }
     let dots = token.bytes().filter(|b| *b == b'.').count();
     if dots == 4 {
-        return Err(malformed("token has five parts: encrypted tokens (JWE) are not accepted"));
+        return Err(malformed(
+            "token has five parts: encrypted tokens (JWE) are not accepted",
+        ));
     }
     let (signing_input, signature) = match token.rsplit_once('.') {
         Some(parts) if dots == 2 => parts,
         _ => return Err(malformed(format!("token has {} parts; a signed JWT has 3", dots + 1))),
     };
     let (header_b64, claims_b64) = signing_input.split_once('.').unwrap_or((signing_input, ""));
+    // The header first, so that `alg: none` is reported as such, signature or not.
+    let header = parse_header(&decode_json(header_b64, "header")?)?;
     if signature.is_empty() {
         return Err(malformed("token has no signature"));
     }
-    let header = parse_header(&decode_json(header_b64, "header")?)?;
     let claims = decode_json(claims_b64, "claims")?;
-    Ok(Peeked { header, claims, signing_input, signature })
+    Ok(Peeked {
+        header,
+        claims,
+        signing_input,
+        signature,
+    })
 }
 
 fn decode_json(part: &str, what: &str) -> Result<Map<String, Value>, Rejection> {
-    let bytes = B64.decode(part).map_err(|_| malformed(format!("{what} is not base64url")))?;
+    let bytes = B64
+        .decode(part)
+        .map_err(|_| malformed(format!("{what} is not base64url")))?;
     match parse_strict(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(malformed(format!("{what} is not a JSON object"))),
@@ -99,12 +114,19 @@ fn parse_header(map: &Map<String, Value>) -> Result<JoseHeader, Rejection> {
         None => return Err(malformed("header has no `alg`")),
     };
     let alg: Algorithm = alg.parse().map_err(|_| {
-        Rejection::new(ReasonCode::UnsupportedAlgorithm, format!("algorithm `{}` is not supported", printable(alg)))
+        Rejection::new(
+            ReasonCode::UnsupportedAlgorithm,
+            format!("algorithm `{}` is not supported", printable(alg)),
+        )
     })?;
     if map.contains_key("crit") {
         return Err(malformed("header has `crit`: no critical extensions are understood"));
     }
-    Ok(JoseHeader { alg, kid: optional_string(map, "kid")?, typ: optional_string(map, "typ")? })
+    Ok(JoseHeader {
+        alg,
+        kid: optional_string(map, "kid")?,
+        typ: optional_string(map, "typ")?,
+    })
 }
 
 fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<String>, Rejection> {
@@ -117,7 +139,11 @@ fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<String
 
 /// Shortens attacker-controlled text before it goes into a message.
 pub(crate) fn printable(s: &str) -> String {
-    let mut out: String = s.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect();
+    let mut out: String = s
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
     if s.chars().count() > 64 {
         out.push('…');
     }
@@ -221,9 +247,19 @@ mod tests {
 
     #[test]
     fn reads_header_and_claims() {
-        let t = tok(r#"{"alg":"RS256","kid":"k1","typ":"at+jwt","gty":["x"]}"#, r#"{"iss":"a","exp":1}"#);
+        let t = tok(
+            r#"{"alg":"RS256","kid":"k1","typ":"at+jwt","gty":["x"]}"#,
+            r#"{"iss":"a","exp":1}"#,
+        );
         let p = peek(&t, 16 * 1024).unwrap();
-        assert_eq!(p.header, JoseHeader { alg: Algorithm::RS256, kid: Some("k1".into()), typ: Some("at+jwt".into()) });
+        assert_eq!(
+            p.header,
+            JoseHeader {
+                alg: Algorithm::RS256,
+                kid: Some("k1".into()),
+                typ: Some("at+jwt".into())
+            }
+        );
         assert_eq!(p.claims.get("iss"), Some(&Value::from("a")));
         assert_eq!(p.signature, "c2ln");
         assert!(!format!("{p:?}").contains("c2ln"), "signature must not be printed");
@@ -236,14 +272,32 @@ mod tests {
         assert_eq!(code("a.b"), ReasonCode::MalformedToken);
         assert_eq!(code("a.b.c.d.e"), ReasonCode::MalformedToken);
         assert_eq!(code(&format!("{}.", tok(ok_header, "{}"))), ReasonCode::MalformedToken);
-        assert_eq!(code(&tok(ok_header, "{}").replace(".c2ln", ".")), ReasonCode::MalformedToken);
+        assert_eq!(
+            code(&tok(ok_header, "{}").replace(".c2ln", ".")),
+            ReasonCode::MalformedToken
+        );
         assert_eq!(code(&tok(ok_header, "[1]")), ReasonCode::MalformedToken);
-        assert_eq!(code(&tok(ok_header, r#"{"exp":1,"exp":2}"#)), ReasonCode::MalformedToken);
-        assert_eq!(code(&tok(r#"{"alg":"RS256","alg":"HS256"}"#, "{}")), ReasonCode::MalformedToken);
-        assert_eq!(code(&tok(ok_header, r#"{"a":{"b":1,"b":2}}"#)), ReasonCode::MalformedToken);
-        assert_eq!(code(&tok(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")), ReasonCode::MalformedToken);
+        assert_eq!(
+            code(&tok(ok_header, r#"{"exp":1,"exp":2}"#)),
+            ReasonCode::MalformedToken
+        );
+        assert_eq!(
+            code(&tok(r#"{"alg":"RS256","alg":"HS256"}"#, "{}")),
+            ReasonCode::MalformedToken
+        );
+        assert_eq!(
+            code(&tok(ok_header, r#"{"a":{"b":1,"b":2}}"#)),
+            ReasonCode::MalformedToken
+        );
+        assert_eq!(
+            code(&tok(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")),
+            ReasonCode::MalformedToken
+        );
         assert_eq!(code(&tok(r#"{"alg":256}"#, "{}")), ReasonCode::MalformedToken);
-        assert_eq!(code(&tok(r#"{"alg":"RS256","kid":7}"#, "{}")), ReasonCode::MalformedToken);
+        assert_eq!(
+            code(&tok(r#"{"alg":"RS256","kid":7}"#, "{}")),
+            ReasonCode::MalformedToken
+        );
         assert_eq!(code(&tok(ok_header, "{} trailing")), ReasonCode::MalformedToken);
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(40), "]".repeat(40));
         assert_eq!(code(&tok(ok_header, &deep)), ReasonCode::MalformedToken);

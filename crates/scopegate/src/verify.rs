@@ -94,7 +94,8 @@ impl IssuerTable {
 
     /// The policy id of an issuer index.
     pub fn id_of(&self, index: u16) -> String {
-        self.get(index).map_or_else(|| format!("#{index}"), |i| i.id.to_string())
+        self.get(index)
+            .map_or_else(|| format!("#{index}"), |i| i.id.to_string())
     }
 }
 
@@ -103,17 +104,26 @@ pub(crate) fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: u64,
     let now = now as f64;
     let leeway = leeway as f64;
     if now >= exp + leeway {
-        return Err(Rejection::new(ReasonCode::TokenExpired, format!("the token expired at {exp} (now {now}, leeway {leeway}s)")));
+        return Err(Rejection::new(
+            ReasonCode::TokenExpired,
+            format!("the token expired at {exp} (now {now}, leeway {leeway}s)"),
+        ));
     }
     if let Some(nbf) = nbf
         && nbf > now + leeway
     {
-        return Err(Rejection::new(ReasonCode::TokenNotYetValid, format!("the token is not valid before {nbf} (now {now}, leeway {leeway}s)")));
+        return Err(Rejection::new(
+            ReasonCode::TokenNotYetValid,
+            format!("the token is not valid before {nbf} (now {now}, leeway {leeway}s)"),
+        ));
     }
     if let Some(iat) = iat
         && iat > now + leeway
     {
-        return Err(Rejection::new(ReasonCode::TokenNotYetValid, format!("the token claims to be issued at {iat}, in the future (now {now}, leeway {leeway}s)")));
+        return Err(Rejection::new(
+            ReasonCode::TokenNotYetValid,
+            format!("the token claims to be issued at {iat}, in the future (now {now}, leeway {leeway}s)"),
+        ));
     }
     Ok(())
 }
@@ -125,7 +135,10 @@ fn invalid(message: String) -> Rejection {
 fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, Rejection> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| invalid(format!("claim `{name}` is not a usable number"))),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("claim `{name}` is not a usable number"))),
         Some(_) => Err(invalid(format!("claim `{name}` must be a number (NumericDate)"))),
     }
 }
@@ -157,16 +170,27 @@ impl Verifier<'_> {
         let iss = match claims.get("iss") {
             Some(Value::String(s)) => s,
             Some(_) => return Err(invalid("claim `iss` must be a string".into())),
-            None => return Err(Rejection::new(ReasonCode::UnknownIssuer, "the token has no `iss` claim")),
+            None => {
+                return Err(Rejection::new(
+                    ReasonCode::UnknownIssuer,
+                    "the token has no `iss` claim",
+                ));
+            }
         };
         let issuer = self.issuers.by_iss(iss).ok_or_else(|| {
-            Rejection::new(ReasonCode::UnknownIssuer, format!("issuer `{}` is not trusted by this policy", printable(iss)))
+            Rejection::new(
+                ReasonCode::UnknownIssuer,
+                format!("issuer `{}` is not trusted by this policy", printable(iss)),
+            )
         })?;
 
         if !issuer.algorithms.contains(&header.alg) {
             return Err(Rejection::new(
                 ReasonCode::UnsupportedAlgorithm,
-                format!("algorithm {:?} is not allowed for issuer `{}` (allowed: {:?})", header.alg, issuer.id, issuer.algorithms),
+                format!(
+                    "algorithm {:?} is not allowed for issuer `{}` (allowed: {:?})",
+                    header.alg, issuer.id, issuer.algorithms
+                ),
             ));
         }
         if !issuer.claims.accepts_type(header.typ.as_deref()) {
@@ -174,7 +198,10 @@ impl Verifier<'_> {
                 ReasonCode::WrongTokenType,
                 format!(
                     "token type {} is not accepted for issuer `{}` (expected {:?})",
-                    header.typ.as_deref().map_or("(none)".to_string(), |t| format!("`{}`", printable(t))),
+                    header
+                        .typ
+                        .as_deref()
+                        .map_or("(none)".to_string(), |t| format!("`{}`", printable(t))),
                     issuer.id,
                     issuer.claims.token_types
                 ),
@@ -182,7 +209,10 @@ impl Verifier<'_> {
         }
 
         let keys = issuer.keys.current().map_err(|why| {
-            Rejection::new(ReasonCode::KeysUnavailable, format!("no keys for issuer `{}`: {why}", issuer.id))
+            Rejection::new(
+                ReasonCode::KeysUnavailable,
+                format!("no keys for issuer `{}`: {why}", issuer.id),
+            )
         })?;
         let key = keys.find(header.kid.as_deref(), header.alg).map_err(|e| match e {
             KeyLookupError::NoKid => Rejection::new(ReasonCode::UnknownKey, "the token has no `kid`"),
@@ -192,18 +222,34 @@ impl Verifier<'_> {
             ),
             KeyLookupError::AlgorithmMismatch { kid, bound } => Rejection::new(
                 ReasonCode::UnsupportedAlgorithm,
-                format!("key `{}` cannot verify {:?} (key is bound to {:?})", printable(&kid), header.alg, bound),
+                format!(
+                    "key `{}` cannot verify {:?} (key is bound to {:?})",
+                    printable(&kid),
+                    header.alg,
+                    bound
+                ),
             ),
             KeyLookupError::NoSecret => Rejection::new(
                 ReasonCode::UnsupportedAlgorithm,
                 format!("issuer `{}` has no HMAC secret", issuer.id),
             ),
         })?;
-        let verified =
-            jsonwebtoken::crypto::verify(peeked.signature, peeked.signing_input.as_bytes(), key.decoding_key(), header.alg)
-                .unwrap_or(false);
+        let verified = jsonwebtoken::crypto::verify(
+            peeked.signature,
+            peeked.signing_input.as_bytes(),
+            key.decoding_key(),
+            header.alg,
+        )
+        .unwrap_or(false);
         if !verified {
-            return Err(Rejection::new(ReasonCode::BadSignature, format!("the signature does not verify with key {:?} of issuer `{}`", key.kid().unwrap_or("(secret)"), issuer.id)));
+            return Err(Rejection::new(
+                ReasonCode::BadSignature,
+                format!(
+                    "the signature does not verify with key {:?} of issuer `{}`",
+                    key.kid().unwrap_or("(secret)"),
+                    issuer.id
+                ),
+            ));
         }
 
         // From here on the claims are authentic; check their meaning.
@@ -214,7 +260,11 @@ impl Verifier<'_> {
         if !issuer.claims.audience_matches(&claims, &issuer.audiences)? {
             return Err(Rejection::new(
                 ReasonCode::AudienceMismatch,
-                format!("the token's audience ({}) is none of {:?}", describe_claims(&claims, &issuer.claims.audience_claims), issuer.audiences),
+                format!(
+                    "the token's audience ({}) is none of {:?}",
+                    describe_claims(&claims, &issuer.claims.audience_claims),
+                    issuer.audiences
+                ),
             ));
         }
         let subject = optional_string(&claims, "sub")?;
@@ -242,7 +292,11 @@ fn describe_claims(claims: &Map<String, Value>, names: &[String]) -> String {
         .iter()
         .filter_map(|n| claims.get(n).map(|v| format!("{n}={}", printable(&v.to_string()))))
         .collect();
-    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -252,11 +306,23 @@ mod tests {
     #[test]
     fn time_rules_with_leeway() {
         assert!(check_time(100.0, None, None, 99, 0).is_ok());
-        assert_eq!(check_time(100.0, None, None, 100, 0).unwrap_err().code, ReasonCode::TokenExpired);
+        assert_eq!(
+            check_time(100.0, None, None, 100, 0).unwrap_err().code,
+            ReasonCode::TokenExpired
+        );
         assert!(check_time(100.0, None, None, 129, 30).is_ok());
-        assert_eq!(check_time(100.0, None, None, 130, 30).unwrap_err().code, ReasonCode::TokenExpired);
-        assert_eq!(check_time(1000.0, Some(200.0), None, 100, 30).unwrap_err().code, ReasonCode::TokenNotYetValid);
+        assert_eq!(
+            check_time(100.0, None, None, 130, 30).unwrap_err().code,
+            ReasonCode::TokenExpired
+        );
+        assert_eq!(
+            check_time(1000.0, Some(200.0), None, 100, 30).unwrap_err().code,
+            ReasonCode::TokenNotYetValid
+        );
         assert!(check_time(1000.0, Some(130.0), None, 100, 30).is_ok());
-        assert_eq!(check_time(1000.0, None, Some(131.0), 100, 30).unwrap_err().code, ReasonCode::TokenNotYetValid);
+        assert_eq!(
+            check_time(1000.0, None, Some(131.0), 100, 30).unwrap_err().code,
+            ReasonCode::TokenNotYetValid
+        );
     }
 }

@@ -1,4 +1,5 @@
 //! Each profile end to end with tokens minted in the test, on the seed scenarios.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -21,13 +22,20 @@ fn asgardeo_pharmacy_user_needs_get_pharmacy_user() {
     let identity = grant.identity.as_deref().unwrap();
     assert_eq!(identity.client(), Some(ASG_AUD));
     assert_eq!(identity.claims()["org_name"], "pharmacy");
-    assert!(d.reason().contains("route `GET /user` requires `scope:get_pharmacy_user`"), "{}", d.reason());
+    assert!(
+        d.reason()
+            .contains("route `GET /user` requires `scope:get_pharmacy_user`"),
+        "{}",
+        d.reason()
+    );
 
     let d = decide("GET", "/user/", &asgardeo_token("openid"));
     assert_eq!(code(&d), "insufficient_scope");
     assert_eq!(d.status(), 403);
     assert!(d.reason().contains("missing scope"), "{}", d.reason());
-    let scopegate::Decision::Forbidden(denial) = d else { unreachable!() };
+    let scopegate::Decision::Forbidden(denial) = d else {
+        unreachable!()
+    };
     assert_eq!(denial.missing_scopes, ["get_pharmacy_user"]);
 }
 
@@ -36,13 +44,18 @@ fn asgardeo_scope_array_single_string_role_and_ps256_alias() {
     let k = keys();
     let claims = json!({"iss":ASG_ISS,"aud":[ASG_AUD,"https://api.bifrost.example/books"],"exp":now()+60,
         "sub":"u","scope":["get_pharmacy_user"],"roles":"admin"});
-    let t = TokenBuilder::new(claims.clone()).header("typ", json!("at+jwt")).sign(&k.asg_ps);
+    let t = TokenBuilder::new(claims.clone())
+        .header("typ", json!("at+jwt"))
+        .sign(&k.asg_ps);
     let d = decide("POST", "/pets", &t);
     assert!(d.is_allowed(), "{}", d.reason());
     assert_eq!(d.identity().unwrap().roles(), ["admin"]);
     assert!(decide("GET", "/user", &t).is_allowed());
     // The RS256 kid used with PS256: each kid is bound to its own algorithm.
-    let t = TokenBuilder::new(claims).header("typ", json!("at+jwt")).header("alg", json!("PS256")).sign(&k.asg_rs);
+    let t = TokenBuilder::new(claims)
+        .header("typ", json!("at+jwt"))
+        .header("alg", json!("PS256"))
+        .sign(&k.asg_rs);
     assert_eq!(code(&decide("GET", "/user", &t)), "unsupported_algorithm");
 }
 
@@ -50,14 +63,19 @@ fn asgardeo_scope_array_single_string_role_and_ps256_alias() {
 fn asgardeo_legacy_x5t_header_is_ignored() {
     let t = TokenBuilder::new(asgardeo_claims("get_pharmacy_user"))
         .header("typ", json!("at+jwt"))
-        .header("x5t", json!("Yzc5OTgwZTE3MWQzMWEzNDFmNzVhM2NiOTBlNjcwNTI5OGM0MmQ1YjkwYjg2MTIwZWMwNzM4Mzg1ZGIyZDg3ZA"))
+        .header(
+            "x5t",
+            json!("Yzc5OTgwZTE3MWQzMWEzNDFmNzVhM2NiOTBlNjcwNTI5OGM0MmQ1YjkwYjg2MTIwZWMwNzM4Mzg1ZGIyZDg3ZA"),
+        )
         .sign(&keys().asg_rs);
     assert!(decide("GET", "/user", &t).is_allowed());
 }
 
 #[test]
 fn asgardeo_requires_at_jwt() {
-    let t = TokenBuilder::new(asgardeo_claims("get_pharmacy_user")).header("typ", json!("JWT")).sign(&keys().asg_rs);
+    let t = TokenBuilder::new(asgardeo_claims("get_pharmacy_user"))
+        .header("typ", json!("JWT"))
+        .sign(&keys().asg_rs);
     assert_eq!(code(&decide("GET", "/user", &t)), "wrong_token_type");
     let t = TokenBuilder::new(asgardeo_claims("get_pharmacy_user")).sign(&keys().asg_rs);
     assert_eq!(code(&decide("GET", "/user", &t)), "wrong_token_type");
@@ -88,7 +106,9 @@ fn auth0_permissions_count_as_scopes_and_rfc9068_tokens_work() {
     claims["permissions"] = json!(["pets:buy"]);
     claims.as_object_mut().unwrap().remove("azp");
     claims["client_id"] = json!("m2m");
-    let t = TokenBuilder::new(claims).header("typ", json!("at+jwt")).sign(&keys().auth0);
+    let t = TokenBuilder::new(claims)
+        .header("typ", json!("at+jwt"))
+        .sign(&keys().auth0);
     let d = decide("POST", "/pets/purchase", &t);
     assert!(d.is_allowed(), "{}", d.reason());
     assert_eq!(d.identity().unwrap().client(), Some("m2m"));
@@ -98,7 +118,9 @@ fn auth0_permissions_count_as_scopes_and_rfc9068_tokens_work() {
 fn auth0_id_token_fails_on_audience() {
     let mut claims = auth0_claims("openid", &["admin"]);
     claims["aud"] = json!("spa-client");
-    let t = TokenBuilder::new(claims).header("typ", json!("JWT")).sign(&keys().auth0);
+    let t = TokenBuilder::new(claims)
+        .header("typ", json!("JWT"))
+        .sign(&keys().auth0);
     assert_eq!(code(&decide("POST", "/pets", &t)), "audience_mismatch");
 }
 
@@ -117,12 +139,17 @@ fn fusionauth_rs_with_gty_header_and_hs256_with_and_without_kid() {
     assert_eq!(d.identity().unwrap().roles(), ["user"]);
     assert_eq!(d.identity().unwrap().client(), Some(FA_AUD));
     let k = &keys().fusion_hmac;
-    let with_kid = TokenBuilder::new(fusion_claims(&["admin"])).header("typ", json!("JWT")).header("kid", json!("ecee3162f0")).sign(k);
+    let with_kid = TokenBuilder::new(fusion_claims(&["admin"]))
+        .header("typ", json!("JWT"))
+        .header("kid", json!("ecee3162f0"))
+        .sign(k);
     let legacy = sign_raw(r#"{"alg":"HS256","typ":"JWT"}"#, &fusion_claims(&[]).to_string(), k);
     assert!(decide("POST", "/pets", &with_kid).is_allowed());
     assert!(decide("GET", "/claims", &legacy).is_allowed());
     let wrong_secret = TestKey::hmac(b"not-the-fusion-secret-not-the-fusion-secret", "HS256");
-    let forged = TokenBuilder::new(fusion_claims(&["admin"])).header("typ", json!("JWT")).sign(&wrong_secret);
+    let forged = TokenBuilder::new(fusion_claims(&["admin"]))
+        .header("typ", json!("JWT"))
+        .sign(&wrong_secret);
     assert_eq!(code(&decide("POST", "/pets", &forged)), "bad_signature");
 }
 

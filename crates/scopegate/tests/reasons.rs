@@ -1,4 +1,5 @@
 //! Every reason code is reachable, with the status its class promises.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -11,7 +12,9 @@ use serde_json::json;
 
 fn engine_with(extra: &str, unmatched: &str) -> Engine {
     let text = policy_text().replace("cors_preflight = \"allow\"", &format!("unmatched = \"{unmatched}\"")) + extra;
-    let p = LoadedPolicy::parse(&text, Format::Toml, "x.toml").unwrap().with_secret("FUSION_SECRET", FA_SECRET);
+    let p = LoadedPolicy::parse(&text, Format::Toml, "x.toml")
+        .unwrap()
+        .with_secret("FUSION_SECRET", FA_SECRET);
     Engine::compile(&p).unwrap().engine
 }
 
@@ -52,25 +55,83 @@ audiences = ["api"]
     };
     let cases: Vec<(ReasonCode, Decision)> = vec![
         (ReasonCode::MissingToken, run("POST", "/pets", None)),
-        (ReasonCode::MalformedToken, run("POST", "/pets", Some("not-a-jwt".into()))),
-        (ReasonCode::UnsupportedAlgorithm, run("POST", "/pets", Some(format!("{}.{}.x", b64(br#"{"alg":"none"}"#), b64(b"{}"))))),
-        (ReasonCode::UnknownIssuer, run("POST", "/pets", Some(a0b(unknown_iss).sign(&k.auth0)))),
-        (ReasonCode::UnknownKey, run("POST", "/pets", Some(a0b(auth0_claims("", &[])).header("kid", json!("rotated-away")).sign(&k.auth0)))),
+        (
+            ReasonCode::MalformedToken,
+            run("POST", "/pets", Some("not-a-jwt".into())),
+        ),
+        (
+            ReasonCode::UnsupportedAlgorithm,
+            run(
+                "POST",
+                "/pets",
+                Some(format!("{}.{}.x", b64(br#"{"alg":"none"}"#), b64(b"{}"))),
+            ),
+        ),
+        (
+            ReasonCode::UnknownIssuer,
+            run("POST", "/pets", Some(a0b(unknown_iss).sign(&k.auth0))),
+        ),
+        (
+            ReasonCode::UnknownKey,
+            run(
+                "POST",
+                "/pets",
+                Some(
+                    a0b(auth0_claims("", &[]))
+                        .header("kid", json!("rotated-away"))
+                        .sign(&k.auth0),
+                ),
+            ),
+        ),
         (ReasonCode::BadSignature, run("POST", "/pets", Some(sig_swapped))),
-        (ReasonCode::TokenExpired, run("POST", "/pets", Some(a0b(expired).sign(&k.auth0)))),
-        (ReasonCode::TokenNotYetValid, run("POST", "/pets", Some(a0b(early).sign(&k.auth0)))),
-        (ReasonCode::AudienceMismatch, run("POST", "/pets", Some(a0b(bad_aud).sign(&k.auth0)))),
-        (ReasonCode::WrongTokenType, run("POST", "/pets", Some(a0b(auth0_claims("", &[])).header("typ", json!("id+jwt")).sign(&k.auth0)))),
-        (ReasonCode::InvalidClaims, run("POST", "/pets", Some(a0b(bad_type).sign(&k.auth0)))),
+        (
+            ReasonCode::TokenExpired,
+            run("POST", "/pets", Some(a0b(expired).sign(&k.auth0))),
+        ),
+        (
+            ReasonCode::TokenNotYetValid,
+            run("POST", "/pets", Some(a0b(early).sign(&k.auth0))),
+        ),
+        (
+            ReasonCode::AudienceMismatch,
+            run("POST", "/pets", Some(a0b(bad_aud).sign(&k.auth0))),
+        ),
+        (
+            ReasonCode::WrongTokenType,
+            run(
+                "POST",
+                "/pets",
+                Some(a0b(auth0_claims("", &[])).header("typ", json!("id+jwt")).sign(&k.auth0)),
+            ),
+        ),
+        (
+            ReasonCode::InvalidClaims,
+            run("POST", "/pets", Some(a0b(bad_type).sign(&k.auth0))),
+        ),
         (ReasonCode::KeysUnavailable, run("POST", "/pets", Some(remote_token))),
-        (ReasonCode::InsufficientScope, run("GET", "/user", Some(asgardeo_token("openid")))),
-        (ReasonCode::InsufficientRole, run("POST", "/pets", Some(auth0_token("pets:buy", &[])))),
-        (ReasonCode::RouteDenied, run("POST", "/pets/purchase", Some(auth0_token("pets:buy", &["admin"])))),
+        (
+            ReasonCode::InsufficientScope,
+            run("GET", "/user", Some(asgardeo_token("openid"))),
+        ),
+        (
+            ReasonCode::InsufficientRole,
+            run("POST", "/pets", Some(auth0_token("pets:buy", &[]))),
+        ),
+        (
+            ReasonCode::RouteDenied,
+            run("POST", "/pets/purchase", Some(auth0_token("pets:buy", &["admin"]))),
+        ),
         (ReasonCode::NoRoute, run("GET", "/nowhere", Some(auth0_token("", &[])))),
     ];
     let mut seen = BTreeSet::new();
     for (want, got) in &cases {
-        assert_eq!(got.reason_code(), Some(*want), "expected {want}, got {:?}: {}", got.reason_code(), got.reason());
+        assert_eq!(
+            got.reason_code(),
+            Some(*want),
+            "expected {want}, got {:?}: {}",
+            got.reason_code(),
+            got.reason()
+        );
         assert_eq!(got.status(), want.status());
         assert!(!got.reason().is_empty());
         seen.insert(want.as_str());
@@ -84,17 +145,32 @@ fn unmatched_allow_authenticated() {
     let d = e.decide(&AuthRequest::new("GET", "/nowhere").token(&auth0_token("", &[])));
     assert!(d.is_allowed());
     assert!(d.route().is_none());
-    assert_eq!(e.decide(&AuthRequest::new("GET", "/nowhere")).reason_code(), Some(ReasonCode::MissingToken));
+    assert_eq!(
+        e.decide(&AuthRequest::new("GET", "/nowhere")).reason_code(),
+        Some(ReasonCode::MissingToken)
+    );
 }
 
 #[test]
 fn explanations_say_route_requirement_token_and_failed_check() {
     let d = decide("POST", "/pets", &auth0_token("openid pets:buy", &["user"]));
     let r = d.reason();
-    for needle in ["route `POST /pets`", "requires `role:admin`", "token from `auth0`", "auth0|602c0dcab993d10073daf680", "\"pets:buy\"", "\"user\"", "missing role (any of [\"admin\"])"] {
+    for needle in [
+        "route `POST /pets`",
+        "requires `role:admin`",
+        "token from `auth0`",
+        "auth0|602c0dcab993d10073daf680",
+        "\"pets:buy\"",
+        "\"user\"",
+        "missing role (any of [\"admin\"])",
+    ] {
         assert!(r.contains(needle), "{needle} not in {r}");
     }
     let token = auth0_token("", &[]);
     let d = decide("POST", "/pets", &format!("{token}x"));
-    assert!(!d.reason().contains(&token[token.len() - 20..]), "signature echoed: {}", d.reason());
+    assert!(
+        !d.reason().contains(&token[token.len() - 20..]),
+        "signature echoed: {}",
+        d.reason()
+    );
 }

@@ -1,6 +1,12 @@
 //! Shared fixture: three issuers shaped like Asgardeo, Auth0 and FusionAuth, with keys
 //! generated in the test process, and the seed routes of the IdP guides.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::OnceLock;
 
@@ -147,11 +153,15 @@ pub fn fusion_claims(roles: &[&str]) -> Value {
 }
 
 pub fn asgardeo_token(scope: &str) -> String {
-    TokenBuilder::new(asgardeo_claims(scope)).header("typ", json!("at+jwt")).sign(&keys().asg_rs)
+    TokenBuilder::new(asgardeo_claims(scope))
+        .header("typ", json!("at+jwt"))
+        .sign(&keys().asg_rs)
 }
 
 pub fn auth0_token(scope: &str, roles: &[&str]) -> String {
-    TokenBuilder::new(auth0_claims(scope, roles)).header("typ", json!("JWT")).sign(&keys().auth0)
+    TokenBuilder::new(auth0_claims(scope, roles))
+        .header("typ", json!("JWT"))
+        .sign(&keys().auth0)
 }
 
 pub fn fusion_token(roles: &[&str]) -> String {
