@@ -124,6 +124,14 @@ fn wall_clock() -> u64 {
 impl Engine {
     /// Compiles a loaded policy.
     pub fn compile(policy: &LoadedPolicy) -> Result<Compiled, CompileError> {
+        // With two jsonwebtoken backends enabled (feature unification elsewhere in a build), its
+        // automatic choice panics on first use; pinning aws-lc-rs here keeps verification total.
+        if jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
+            .install_default()
+            .is_err()
+        {
+            tracing::debug!("a jsonwebtoken crypto provider is already installed; keeping it");
+        }
         let c = compile::compile(policy)?;
         let s = &policy.source.settings;
         let engine = Engine {
