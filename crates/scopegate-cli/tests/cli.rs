@@ -85,6 +85,16 @@ fn scopegate(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `scopegate decide POLICY --method M --path P [--token T] --json`.
+fn decide_json(policy: &str, method: &str, path: &str, token: Option<&str>) -> (Option<i32>, Value) {
+    let mut args = vec!["decide", policy, "--method", method, "--path", path, "--json"];
+    if let Some(t) = token {
+        args.extend(["--token", t]);
+    }
+    let out = scopegate(&args);
+    (out.status.code(), json_of(&out))
+}
+
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
@@ -97,19 +107,8 @@ fn stderr(out: &Output) -> String {
 fn decide_json_allow() {
     let s = Setup::new();
     let t = s.token("openid get_pharmacy_user", &["user"], now() + 600);
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "GET",
-        "--path",
-        "/user",
-        "--token",
-        &t,
-        "--json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json_of(&out);
+    let (code, v) = decide_json(&s.policy(), "GET", "/user", Some(&t));
+    assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["decision"], "allow");
     assert_eq!(v["status"], 200);
     assert_eq!(v["reason_code"], Value::Null);
@@ -132,28 +131,16 @@ fn decide_json_allow() {
 fn decide_json_denials_and_exit_codes() {
     let s = Setup::new();
     let t = s.token("openid", &["user"], now() + 600);
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token",
-        &t,
-        "--json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = json_of(&out);
+    let (code, v) = decide_json(&s.policy(), "POST", "/pets", Some(&t));
+    assert_eq!(code, Some(1));
     assert_eq!(
         (v["decision"].as_str(), v["status"].as_u64(), v["reason_code"].as_str()),
         (Some("deny"), Some(403), Some("insufficient_role"))
     );
     assert_eq!(v["issuer"], "auth0");
 
-    let out = scopegate(&["decide", &s.policy(), "--method", "POST", "--path", "/pets", "--json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = json_of(&out);
+    let (code, v) = decide_json(&s.policy(), "POST", "/pets", None);
+    assert_eq!(code, Some(1));
     assert_eq!(
         (v["status"].as_u64(), v["reason_code"].as_str(), v["issuer"].clone()),
         (Some(401), Some("missing_token"), Value::Null)

@@ -400,8 +400,8 @@ impl Engine {
                 Blocker::Other(o) => other.push(o),
             }
         }
-        missing_scopes.dedup();
-        missing_roles.dedup();
+        unique(&mut missing_scopes);
+        unique(&mut missing_roles);
         let code = if !missing_scopes.is_empty() {
             ReasonCode::InsufficientScope
         } else if !missing_roles.is_empty() {
@@ -431,5 +431,36 @@ impl Engine {
             identity: Some(identity),
             missing_scopes,
         })
+    }
+}
+
+/// Removes repeats, keeping first occurrences in order.
+fn unique(list: &mut Vec<String>) {
+    let mut seen: Vec<String> = Vec::with_capacity(list.len());
+    list.retain(|x| {
+        let new = !seen.contains(x);
+        if new {
+            seen.push(x.clone());
+        }
+        new
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Engine>();
+        shareable::<Decision>();
+    }
+
+    #[test]
+    fn unique_keeps_first_occurrences() {
+        let mut v: Vec<String> = ["b", "a", "b", "c", "a"].iter().map(|s| s.to_string()).collect();
+        unique(&mut v);
+        assert_eq!(v, ["b", "a", "c"]);
     }
 }
