@@ -27,6 +27,9 @@ pub struct AuthRequest<'a> {
     /// The adapter saw a CORS preflight (`OPTIONS` with `Origin` and
     /// `Access-Control-Request-Method`).
     pub cors_preflight: bool,
+    /// The adapter found credentials it cannot use (two `Authorization` headers, another
+    /// scheme): treated as a malformed token, which anonymous routes ignore.
+    pub credential_error: Option<&'a str>,
 }
 
 impl<'a> AuthRequest<'a> {
@@ -38,6 +41,7 @@ impl<'a> AuthRequest<'a> {
             token: None,
             now: None,
             cors_preflight: false,
+            credential_error: None,
         }
     }
 
@@ -50,6 +54,12 @@ impl<'a> AuthRequest<'a> {
     /// Fixes the clock.
     pub fn at(mut self, now: u64) -> Self {
         self.now = Some(now);
+        self
+    }
+
+    /// Reports unusable credentials (see [`AuthRequest::credential_error`]).
+    pub fn malformed_credentials(mut self, why: &'a str) -> Self {
+        self.credential_error = Some(why);
         self
     }
 
@@ -298,7 +308,10 @@ impl Engine {
             && let Access::Anonymous = r.access
         {
             // Like an API Gateway route without an authorizer: a token never causes a 401 here.
-            let identity = req.token.and_then(|t| self.authenticate(t, now).ok());
+            let identity = req
+                .token
+                .filter(|_| req.credential_error.is_none())
+                .and_then(|t| self.authenticate(t, now).ok());
             return Decision::Allow(Grant {
                 identity,
                 route: Some(m.clone()),
@@ -314,6 +327,15 @@ impl Engine {
                 crate::token::printable(req.path)
             ),
         };
+        if let Some(why) = req.credential_error {
+            return Decision::Unauthenticated(Denial {
+                code: ReasonCode::MalformedToken,
+                reason: format!("{}; the credentials are unusable: {why}", route_text(&matched)),
+                route: matched.map(|(_, m)| m),
+                identity: None,
+                missing_scopes: Vec::new(),
+            });
+        }
         let Some(token) = req.token else {
             return Decision::Unauthenticated(Denial {
                 code: ReasonCode::MissingToken,

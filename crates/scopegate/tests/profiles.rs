@@ -183,6 +183,26 @@ fn anonymous_routes_never_401() {
 }
 
 #[test]
+fn unusable_credentials_are_malformed_except_on_anonymous_routes() {
+    let e = engine();
+    let good = auth0_token("", &["admin"]);
+    let d = e.decide(
+        &AuthRequest::new("POST", "/pets")
+            .token(&good)
+            .malformed_credentials("two Authorization headers"),
+    );
+    assert_eq!(code(&d), "malformed_token");
+    assert!(d.reason().contains("two Authorization headers"), "{}", d.reason());
+    let d = e.decide(
+        &AuthRequest::new("GET", "/pets")
+            .token(&good)
+            .malformed_credentials("two Authorization headers"),
+    );
+    assert!(d.is_allowed());
+    assert!(d.identity().is_none());
+}
+
+#[test]
 fn cors_preflight_passes_when_allowed() {
     let d = engine().decide(&AuthRequest::new("OPTIONS", "/pets").preflight(true));
     assert!(d.is_allowed());
