@@ -1,0 +1,328 @@
+//! What the layer reads from a request: the token, the CORS preflight marker, and whether the
+//! path is unambiguous.
+
+use http::header::{AUTHORIZATION, COOKIE};
+use http::{HeaderMap, Method, Request};
+
+/// Where the layer looks for the access token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TokenSource {
+    /// `Authorization: Bearer <token>` (scheme compared without case). The default.
+    #[default]
+    AuthorizationBearer,
+    /// A named header holding the token, with or without a `Bearer ` prefix.
+    Header(http::HeaderName),
+    /// A cookie holding the token.
+    Cookie(String),
+    /// A query-string parameter holding the token.
+    Query(String),
+}
+
+/// The result of looking for a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Credentials<'r> {
+    None,
+    Token(&'r str),
+    /// Present but unusable; the text says why (never quotes the credentials).
+    Unusable(&'static str),
+}
+
+impl TokenSource {
+    pub(crate) fn extract<'r, B>(&self, req: &'r Request<B>) -> Credentials<'r> {
+        match self {
+            TokenSource::AuthorizationBearer => bearer(req.headers(), &AUTHORIZATION, true),
+            TokenSource::Header(name) => bearer(req.headers(), name, false),
+            TokenSource::Cookie(name) => cookie(req.headers(), name),
+            TokenSource::Query(name) => query(req.uri().query(), name),
+        }
+    }
+}
+
+fn bearer<'r>(headers: &'r HeaderMap, name: &http::HeaderName, scheme_required: bool) -> Credentials<'r> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Credentials::None;
+    };
+    if values.next().is_some() {
+        return Credentials::Unusable("more than one credentials header");
+    }
+    let Ok(value) = value.to_str() else {
+        return Credentials::Unusable("the credentials header is not visible ASCII");
+    };
+    let value = value.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
+        Some(_) => return Credentials::Unusable("the authorization scheme is not Bearer"),
+        None if value.eq_ignore_ascii_case("bearer") => "",
+        None if scheme_required => return Credentials::Unusable("the authorization scheme is not Bearer"),
+        None => value,
+    };
+    if token.is_empty() {
+        return Credentials::Unusable("the Bearer credentials are empty");
+    }
+    if token.contains(' ') {
+        return Credentials::Unusable("the Bearer credentials contain a space");
+    }
+    Credentials::Token(token)
+}
+
+fn cookie<'r>(headers: &'r HeaderMap, name: &str) -> Credentials<'r> {
+    let mut found = None;
+    for header in headers.get_all(COOKIE) {
+        let Ok(text) = header.to_str() else {
+            return Credentials::Unusable("a Cookie header is not visible ASCII");
+        };
+        for pair in text.split(';') {
+            let (k, v) = pair.trim().split_once('=').unwrap_or((pair.trim(), ""));
+            if k == name {
+                if found.is_some() {
+                    return Credentials::Unusable("the token cookie appears more than once");
+                }
+                found = Some(v.trim_matches('"'));
+            }
+        }
+    }
+    match found {
+        None => Credentials::None,
+        Some("") => Credentials::Unusable("the token cookie is empty"),
+        Some(v) => Credentials::Token(v),
+    }
+}
+
+fn query<'r>(query: Option<&'r str>, name: &str) -> Credentials<'r> {
+    let mut found = None;
+    for pair in query.unwrap_or("").split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == name {
+            if found.is_some() {
+                return Credentials::Unusable("the token parameter appears more than once");
+            }
+            found = Some(v);
+        }
+    }
+    match found {
+        None => Credentials::None,
+        Some("") => Credentials::Unusable("the token parameter is empty"),
+        // A JWT is base64url and dots; anything percent-encoded is not one.
+        Some(v) if v.contains('%') || v.contains('+') => Credentials::Unusable("the token parameter is encoded"),
+        Some(v) => Credentials::Token(v),
+    }
+}
+
+/// `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+pub(crate) fn is_cors_preflight<B>(req: &Request<B>) -> bool {
+    req.method() == Method::OPTIONS
+        && req.headers().contains_key(http::header::ORIGIN)
+        && req.headers().contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// Why a path was refused before matching.
+///
+/// The rule: the policy matches the raw path, so the raw path must mean one thing to every
+/// router. Refused: an empty segment (`//`), a `.` or `..` segment (also percent-encoded),
+/// a percent-encoded `/` or `\`, a raw `\`, a percent-encoded unreserved character (`%61` for
+/// `a`, which normalising routers decode), malformed percent escapes, and escapes that decode
+/// to invalid UTF-8 or control characters.
+pub(crate) fn ambiguous_path(path: &str) -> Option<&'static str> {
+    if !path.starts_with('/') {
+        return Some("the path does not start with `/`");
+    }
+    if path.contains('\\') {
+        return Some("the path contains `\\`");
+    }
+    let inner = path.strip_prefix('/').unwrap_or(path);
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    if path != "/" {
+        for segment in inner.split('/') {
+            if segment.is_empty() {
+                return Some("the path has an empty segment (`//`)");
+            }
+            match decode(segment) {
+                Err(why) => return Some(why),
+                Ok(d) if d == "." || d == ".." => return Some("the path has a `.` or `..` segment"),
+                Ok(_) => {}
+            }
+        }
+    }
+    None
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+/// Percent-decodes one segment under the rules above.
+fn decode(segment: &str) -> Result<String, &'static str> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'%' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let (Some(h), Some(l)) = (
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) else {
+            return Err("the path has a malformed percent escape");
+        };
+        let c = h * 16 + l;
+        match c {
+            b'/' | b'\\' => return Err("the path has a percent-encoded `/` or `\\`"),
+            c if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') => {
+                return Err("the path percent-encodes an unreserved character");
+            }
+            c if c.is_ascii_control() => return Err("the path encodes a control character"),
+            _ => out.push(c),
+        }
+        i += 3;
+    }
+    String::from_utf8(out).map_err(|_| "the path is not UTF-8 after decoding")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)], uri: &str) -> Request<()> {
+        let mut b = Request::builder().uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn authorization_bearer() {
+        let s = TokenSource::AuthorizationBearer;
+        assert_eq!(
+            s.extract(&req(&[("authorization", "Bearer a.b.c")], "/")),
+            Credentials::Token("a.b.c")
+        );
+        assert_eq!(
+            s.extract(&req(&[("authorization", "bearer   a.b.c ")], "/")),
+            Credentials::Token("a.b.c")
+        );
+        assert_eq!(
+            s.extract(&req(&[("authorization", "BEARER a.b.c")], "/")),
+            Credentials::Token("a.b.c")
+        );
+        assert_eq!(s.extract(&req(&[], "/")), Credentials::None);
+        for bad in [
+            "Basic dXNlcjpwdw==",
+            "a.b.c",
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Token a.b.c",
+        ] {
+            assert!(
+                matches!(
+                    s.extract(&req(&[("authorization", bad)], "/")),
+                    Credentials::Unusable(_)
+                ),
+                "{bad}"
+            );
+        }
+        let two = req(
+            &[("authorization", "Bearer a.b.c"), ("authorization", "Bearer d.e.f")],
+            "/",
+        );
+        assert_eq!(
+            s.extract(&two),
+            Credentials::Unusable("more than one credentials header")
+        );
+    }
+
+    #[test]
+    fn named_header_cookie_and_query() {
+        let h = TokenSource::Header(http::HeaderName::from_static("x-access-token"));
+        assert_eq!(
+            h.extract(&req(&[("x-access-token", "a.b.c")], "/")),
+            Credentials::Token("a.b.c")
+        );
+        assert_eq!(
+            h.extract(&req(&[("x-access-token", "Bearer a.b.c")], "/")),
+            Credentials::Token("a.b.c")
+        );
+        let c = TokenSource::Cookie("at".into());
+        assert_eq!(
+            c.extract(&req(&[("cookie", "theme=dark; at=a.b.c")], "/")),
+            Credentials::Token("a.b.c")
+        );
+        assert!(matches!(
+            c.extract(&req(&[("cookie", "at=x"), ("cookie", "at=y")], "/")),
+            Credentials::Unusable(_)
+        ));
+        assert_eq!(c.extract(&req(&[("cookie", "att=x")], "/")), Credentials::None);
+        let q = TokenSource::Query("access_token".into());
+        assert_eq!(
+            q.extract(&req(&[], "/p?x=1&access_token=a.b.c")),
+            Credentials::Token("a.b.c")
+        );
+        assert!(matches!(
+            q.extract(&req(&[], "/p?access_token=a&access_token=b")),
+            Credentials::Unusable(_)
+        ));
+        assert!(matches!(
+            q.extract(&req(&[], "/p?access_token=a%2Eb")),
+            Credentials::Unusable(_)
+        ));
+    }
+
+    #[test]
+    fn preflight_detection() {
+        let r = Request::builder()
+            .method("OPTIONS")
+            .uri("/pets")
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", "POST")
+            .body(())
+            .unwrap();
+        assert!(is_cors_preflight(&r));
+        let r = Request::builder()
+            .method("OPTIONS")
+            .uri("/pets")
+            .header("origin", "x")
+            .body(())
+            .unwrap();
+        assert!(!is_cors_preflight(&r));
+    }
+
+    #[test]
+    fn ambiguous_paths() {
+        for ok in [
+            "/",
+            "/pets",
+            "/pets/",
+            "/pets/7",
+            "/users/john%20doe",
+            "/caf%C3%A9",
+            "/a/b.c/..d",
+        ] {
+            assert_eq!(ambiguous_path(ok), None, "{ok}");
+        }
+        for bad in [
+            "//pets",
+            "/pets//7",
+            "/pets/./7",
+            "/pets/../admin",
+            "/pets/%2e%2e/admin",
+            "/pets/%2E",
+            "/pets%2Fpurchase",
+            "/pets%2fpurchase",
+            "/pets%5Cx",
+            "/pets\\x",
+            "/pets/purch%61se",
+            "/a/%zz",
+            "/a/%4",
+            "/a/%FF",
+            "/a/%0A",
+            "pets",
+        ] {
+            assert!(ambiguous_path(bad).is_some(), "{bad}");
+        }
+    }
+}
