@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+pub mod services;
+
 use scopegate_testkit::{KeyError, TestKey, TokenBuilder, now};
 use serde_json::{Value, json};
 
@@ -105,4 +107,12 @@ pub fn fusionauth_token(key: &TestKey, email: &str, roles: &[&str]) -> String {
     .header("typ", json!("JWT"))
     .header("gty", json!(["authorization_code"]))
     .sign(key)
+}
+
+/// Prints a `curl` command a reader can paste.
+pub fn print_curl(method: &str, url: &str, token: Option<&str>) {
+    match token {
+        Some(t) => println!("  curl -i -X {method} {url} -H 'Authorization: Bearer {t}'"),
+        None => println!("  curl -i -X {method} {url}"),
+    }
 }
