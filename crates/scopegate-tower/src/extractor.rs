@@ -8,10 +8,13 @@ use scopegate::Grant;
 
 /// The grant of an allowed request, for axum handlers behind [`crate::ScopeGateLayer`].
 ///
-/// ```ignore
+/// ```
+/// use scopegate_tower::Authorized;
+///
 /// async fn user(Authorized(grant): Authorized) -> String {
 ///     format!("Welcome {}!", grant.subject().unwrap_or("anonymous"))
 /// }
+/// let app: axum::Router = axum::Router::new().route("/user", axum::routing::get(user));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Authorized(pub Grant);
