@@ -87,7 +87,10 @@ pub fn peek(token: &str, max_bytes: usize) -> Result<Peeked<'_>, Rejection> {
     if signature.is_empty() {
         return Err(malformed("token has no signature"));
     }
-    if !signature.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !signature
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(malformed("signature is not base64url"));
     }
     let claims = decode_json(claims_b64, "claims")?;
@@ -307,7 +310,10 @@ mod tests {
         let padded = format!("{}=.{}.c2ln", b64url(ok_header.as_bytes()), b64url(b"{}"));
         assert_eq!(code(&padded), ReasonCode::MalformedToken);
         assert_eq!(code("!!!.e30.c2ln"), ReasonCode::MalformedToken);
-        assert_eq!(code(&format!("{} extra", tok(ok_header, "{}"))), ReasonCode::MalformedToken);
+        assert_eq!(
+            code(&format!("{} extra", tok(ok_header, "{}"))),
+            ReasonCode::MalformedToken
+        );
         assert_eq!(code(&format!("{}=", tok(ok_header, "{}"))), ReasonCode::MalformedToken);
     }
 
