@@ -101,6 +101,16 @@ async fn call(layer: &ScopeGateLayer, req: Request<String>) -> (Response<String>
     (response, calls.load(Ordering::SeqCst))
 }
 
+/// A request with `Authorization: Bearer <token>`.
+fn bearer(method: &str, uri: &str, token: &str) -> Request<String> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(String::new())
+        .unwrap()
+}
+
 fn get(uri: &str) -> http::request::Builder {
     Request::get(uri)
 }
@@ -113,14 +123,7 @@ fn challenge(r: &Response<String>) -> &str {
 async fn allow_puts_the_grant_in_extensions() {
     let layer = ScopeGateLayer::new(engine());
     let t = token("", &[], 600);
-    let (r, calls) = call(
-        &layer,
-        get("/pets/7")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, calls) = call(&layer, bearer("GET", "/pets/7", &t)).await;
     assert_eq!((r.status(), calls), (StatusCode::OK, 1));
     assert_eq!(r.body(), "route=Some(\"GET /pets/{id}\") subject=Some(\"auth0|u1\")");
 }
@@ -141,14 +144,7 @@ async fn invalid_token_is_401_invalid_token_and_never_echoed() {
         .realm("pets")
         .build();
     let t = token("", &["admin"], -3600);
-    let (r, _) = call(
-        &layer,
-        Request::post("/pets")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&layer, bearer("POST", "/pets", &t)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&r),
@@ -166,28 +162,14 @@ async fn invalid_token_is_401_invalid_token_and_never_echoed() {
 async fn forbidden_names_the_needed_scope() {
     let layer = ScopeGateLayer::new(engine());
     let t = token("openid", &[], 600);
-    let (r, calls) = call(
-        &layer,
-        Request::post("/pets/purchase")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, calls) = call(&layer, bearer("POST", "/pets/purchase", &t)).await;
     assert_eq!((r.status(), calls), (StatusCode::FORBIDDEN, 0));
     assert_eq!(
         challenge(&r),
         "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"the token lacks a required scope\", scope=\"pets:buy\""
     );
     assert_eq!(r.body(), r#"{"message":"Forbidden"}"#);
-    let (r, _) = call(
-        &layer,
-        Request::post("/pets")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&layer, bearer("POST", "/pets", &t)).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(
         challenge(&r).contains("error=\"insufficient_scope\", error_description=\"the token lacks a required role\"")
@@ -202,27 +184,13 @@ async fn api_gateway_challenge_format() {
     let mut claims = json!({"iss":ISS,"aud":"other","exp":now()+60});
     claims["sub"] = json!("x");
     let t = TokenBuilder::new(claims).header("typ", json!("JWT")).sign(key());
-    let (r, _) = call(
-        &layer,
-        Request::post("/pets")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&layer, bearer("POST", "/pets", &t)).await;
     assert_eq!(
         challenge(&r),
         "Bearer scope=\"\" error=\"invalid_token\" error_description=\"the token does not have a valid audience\""
     );
     let t = token("openid", &[], 600);
-    let (r, _) = call(
-        &layer,
-        Request::post("/pets/purchase")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&layer, bearer("POST", "/pets/purchase", &t)).await;
     assert_eq!(
         challenge(&r),
         "Bearer scope=\"pets:buy\" error=\"insufficient_scope\" error_description=\"the token lacks a required scope\""
@@ -304,14 +272,7 @@ async fn header_cookie_and_query_token_sources() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let (r, _) = call(
-        &header,
-        Request::post("/pets")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&header, bearer("POST", "/pets", &t)).await;
     assert_eq!(
         r.status(),
         StatusCode::UNAUTHORIZED,
@@ -363,25 +324,11 @@ async fn ambiguous_paths_are_400_before_matching() {
         "/pets/%2e%2e",
         "/pets/%ff",
     ] {
-        let (r, calls) = call(
-            &layer,
-            Request::post(path)
-                .header("authorization", format!("Bearer {t}"))
-                .body(String::new())
-                .unwrap(),
-        )
-        .await;
+        let (r, calls) = call(&layer, bearer("POST", path, &t)).await;
         assert_eq!((r.status(), calls), (StatusCode::BAD_REQUEST, 0), "{path}");
         assert_eq!(r.body(), r#"{"message":"Bad Request"}"#);
     }
-    let (r, _) = call(
-        &layer,
-        Request::post("/pets/purchase/")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&layer, bearer("POST", "/pets/purchase/", &t)).await;
     assert_eq!(r.status(), StatusCode::OK, "one trailing slash is fine");
 }
 
@@ -434,12 +381,7 @@ async fn reload_swaps_good_policies_and_keeps_the_old_one_on_errors() {
     let handle = EngineHandle::new(engine());
     let layer = ScopeGateLayer::builder(handle.clone()).build();
     let t = token("", &[], 600);
-    let req = || {
-        Request::post("/pets")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap()
-    };
+    let req = || bearer("POST", "/pets", &t);
     assert_eq!(call(&layer, req()).await.0.status(), StatusCode::FORBIDDEN);
 
     let open = dir.join("open.toml");
@@ -472,14 +414,7 @@ async fn shadow_disagreements_are_counted_never_enforced() {
         .shadow(EngineHandle::new(strict))
         .build();
     let t = token("", &[], 600);
-    let (r, _) = call(
-        &layer,
-        get("/pets/1")
-            .header("authorization", format!("Bearer {t}"))
-            .body(String::new())
-            .unwrap(),
-    )
-    .await;
+    let (r, _) = call(&layer, bearer("GET", "/pets/1", &t)).await;
     assert_eq!(r.status(), StatusCode::OK, "the enforcing policy decides");
     let (r, _) = call(&layer, get("/pets/2").body(String::new()).unwrap()).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

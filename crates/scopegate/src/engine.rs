@@ -327,38 +327,29 @@ impl Engine {
                 crate::token::printable(req.path)
             ),
         };
-        if let Some(why) = req.credential_error {
-            return Decision::Unauthenticated(Denial {
-                code: ReasonCode::MalformedToken,
-                reason: format!("{}; the credentials are unusable: {why}", route_text(&matched)),
+        let unauthenticated = |code: ReasonCode, what: String, matched: Option<(&CompiledRoute, MatchedRoute)>| {
+            Decision::Unauthenticated(Denial {
+                code,
+                reason: format!("{}; {what}", route_text(&matched)),
                 route: matched.map(|(_, m)| m),
                 identity: None,
                 missing_scopes: Vec::new(),
-            });
+            })
+        };
+        if let Some(why) = req.credential_error {
+            return unauthenticated(
+                ReasonCode::MalformedToken,
+                format!("the credentials are unusable: {why}"),
+                matched,
+            );
         }
         let Some(token) = req.token else {
-            return Decision::Unauthenticated(Denial {
-                code: ReasonCode::MissingToken,
-                reason: format!("{}; no token was presented", route_text(&matched)),
-                route: matched.map(|(_, m)| m),
-                identity: None,
-                missing_scopes: Vec::new(),
-            });
+            return unauthenticated(ReasonCode::MissingToken, "no token was presented".into(), matched);
         };
         let identity = match self.authenticate(token, now) {
             Ok(i) => i,
-            Err(rejection) => {
-                return Decision::Unauthenticated(Denial {
-                    code: rejection.code,
-                    reason: format!(
-                        "{}; the token was rejected: {}",
-                        route_text(&matched),
-                        rejection.message
-                    ),
-                    route: matched.map(|(_, m)| m),
-                    identity: None,
-                    missing_scopes: Vec::new(),
-                });
+            Err(r) => {
+                return unauthenticated(r.code, format!("the token was rejected: {}", r.message), matched);
             }
         };
 
