@@ -114,3 +114,62 @@ fn skipped_jwks_keys_and_missing_key_sources_are_warnings() {
     assert!(has(&w, "JWKS key \"e\" skipped: `use` is `enc`"), "{w:?}");
     assert!(has(&w, "issuers[1] `remote`: no offline key source"), "{w:?}");
 }
+
+fn warnings(p: LoadedPolicy) -> Vec<String> {
+    Engine::compile(&p)
+        .unwrap()
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn every_remaining_compile_error_has_its_bad_input() {
+    let dir = std::env::temp_dir().join(format!("scopegate-compile-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bad.json"), "{not json").unwrap();
+    let text = format!(
+        "version = 1\n[settings]\nmax_token_bytes = 0\n\
+         [[issuers]]\nid = \"has space\"\nissuer = \"https://a\"\naudiences = [\"api\"]\nalgorithms = []\njwks = '{{\"keys\":[]}}'\njwks_uri = \"https://a/jwks\"\n\
+         [[issuers]]\nid = \"b\"\nissuer = \"https://b\"\naudiences = [\"api\"]\njwks_file = \"{}\"\n\
+         [[routes]]\nroute = \"GET /a\"\nissuers = []\n\
+         [[routes]]\nroute = \"GET /b\"\nscopes = [\"x\\\"y\"]\n",
+        dir.join("bad.json").display()
+    );
+    let e = errors(&text);
+    for needle in [
+        "settings.max_token_bytes: must be between 1 and 1048576",
+        "`id` must be a non-empty name without spaces or quotes",
+        "`algorithms` is empty",
+        "give only one of `jwks_file`, `jwks` and `jwks_uri`",
+        "JWKS is not valid JSON",
+        "`issuers = []` lets no token in",
+        "contains a quote or control character",
+    ] {
+        assert!(has(&e, needle), "{needle}: {e:?}");
+    }
+}
+
+#[test]
+fn warnings_for_suspicious_but_working_policies() {
+    let text = "version = 1\n[settings]\nleeway_seconds = 900\n[[issuers]]\nid = \"h\"\nissuer = \"https://h\"\naudiences = [\"api\"]\nhmac_secret_env = \"H_SECRET\"\n[[issuers]]\nid = \"ec\"\nissuer = \"https://ec\"\naudiences = [\"api\"]\nalgorithms = [\"RS256\"]\njwks = '{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"e\",\"x\":\"AA\",\"y\":\"AA\"}]}'\n[[routes]]\nroute = \"GET /a\"\nscopes = [\"read all\"]\n";
+    let w = warnings(
+        LoadedPolicy::parse(text, Format::Toml, "p.toml")
+            .unwrap()
+            .with_secret("H_SECRET", "short"),
+    );
+    for needle in [
+        "900 s of clock skew is a lot",
+        "the secret in `H_SECRET` is 5 bytes",
+        "issuers[1] `ec`: no key can verify any allowed algorithm",
+        "`read all` contains a space",
+    ] {
+        assert!(has(&w, needle), "{needle}: {w:?}");
+    }
+    let empty = "version = 1\n";
+    assert!(has(
+        &warnings(LoadedPolicy::parse(empty, Format::Toml, "e.toml").unwrap()),
+        "the policy has no routes"
+    ));
+}
