@@ -85,12 +85,10 @@ fn scopegate(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// `scopegate decide POLICY --method M --path P [--token T] --json`.
-fn decide_json(policy: &str, method: &str, path: &str, token: Option<&str>) -> (Option<i32>, Value) {
+/// `scopegate decide POLICY --method M --path P --json EXTRA..`.
+fn decide_json(policy: &str, method: &str, path: &str, extra: &[&str]) -> (Option<i32>, Value) {
     let mut args = vec!["decide", policy, "--method", method, "--path", path, "--json"];
-    if let Some(t) = token {
-        args.extend(["--token", t]);
-    }
+    args.extend(extra);
     let out = scopegate(&args);
     (out.status.code(), json_of(&out))
 }
@@ -107,7 +105,7 @@ fn stderr(out: &Output) -> String {
 fn decide_json_allow() {
     let s = Setup::new();
     let t = s.token("openid get_pharmacy_user", &["user"], now() + 600);
-    let (code, v) = decide_json(&s.policy(), "GET", "/user", Some(&t));
+    let (code, v) = decide_json(&s.policy(), "GET", "/user", &["--token", &t]);
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["decision"], "allow");
     assert_eq!(v["status"], 200);
@@ -131,7 +129,7 @@ fn decide_json_allow() {
 fn decide_json_denials_and_exit_codes() {
     let s = Setup::new();
     let t = s.token("openid", &["user"], now() + 600);
-    let (code, v) = decide_json(&s.policy(), "POST", "/pets", Some(&t));
+    let (code, v) = decide_json(&s.policy(), "POST", "/pets", &["--token", &t]);
     assert_eq!(code, Some(1));
     assert_eq!(
         (v["decision"].as_str(), v["status"].as_u64(), v["reason_code"].as_str()),
@@ -139,7 +137,7 @@ fn decide_json_denials_and_exit_codes() {
     );
     assert_eq!(v["issuer"], "auth0");
 
-    let (code, v) = decide_json(&s.policy(), "POST", "/pets", None);
+    let (code, v) = decide_json(&s.policy(), "POST", "/pets", &[]);
     assert_eq!(code, Some(1));
     assert_eq!(
         (v["status"].as_u64(), v["reason_code"].as_str(), v["issuer"].clone()),
@@ -155,33 +153,11 @@ fn token_file_with_bearer_prefix_and_now() {
     let file = s.dir.join("token.txt");
     std::fs::write(&file, format!("Bearer {}\n", s.token("", &["admin"], exp))).unwrap();
     let f = file.display().to_string();
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token-file",
-        &f,
-        "--json",
-    ]);
-    assert_eq!(json_of(&out)["decision"], "allow", "{}", stderr(&out));
+    let (_, v) = decide_json(&s.policy(), "POST", "/pets", &["--token-file", &f]);
+    assert_eq!(v["decision"], "allow", "{v}");
     let later = (exp + 31).to_string();
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token-file",
-        &f,
-        "--now",
-        &later,
-        "--json",
-    ]);
-    assert_eq!(json_of(&out)["reason_code"], "token_expired");
+    let (_, v) = decide_json(&s.policy(), "POST", "/pets", &["--token-file", &f, "--now", &later]);
+    assert_eq!(v["reason_code"], "token_expired");
     let out = scopegate(&[
         "decide",
         &s.policy(),

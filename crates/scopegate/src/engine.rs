@@ -304,7 +304,7 @@ impl Engine {
             .find(req.method, req.path)
             .and_then(|id| self.matched(id, req.path));
 
-        if let Some((r, m)) = &matched
+        if let Some((r, _)) = &matched
             && let Access::Anonymous = r.access
         {
             // Like an API Gateway route without an authorizer: a token never causes a 401 here.
@@ -314,7 +314,7 @@ impl Engine {
                 .and_then(|t| self.authenticate(t, now).ok());
             return Decision::Allow(Grant {
                 identity,
-                route: Some(m.clone()),
+                route: matched.map(|(_, m)| m),
                 basis: GrantBasis::Anonymous,
             });
         }
