@@ -155,6 +155,7 @@ fn satisfiable(rule: &Rule, allowed: Option<&[u16]>, issuers: &IssuerTable) -> O
                     claims: serde_json::Map::new(),
                     expires_at: 0.0,
                     not_before: None,
+                    key_epoch: 0,
                 };
                 if rule.eval(&identity) {
                     return Some(true);

@@ -98,6 +98,9 @@ pub(crate) struct Compiled {
 struct Ctx<'p> {
     policy: &'p LoadedPolicy,
     diagnostics: Vec<Diagnostic>,
+    /// The HTTP client and timing rules, built when the first network issuer needs them.
+    #[cfg(feature = "network")]
+    network: Option<Option<crate::remote::Network>>,
 }
 
 impl Ctx<'_> {
@@ -123,6 +126,8 @@ pub(crate) fn compile(policy: &LoadedPolicy) -> Result<Compiled, CompileError> {
     let mut ctx = Ctx {
         policy,
         diagnostics: Vec::new(),
+        #[cfg(feature = "network")]
+        network: None,
     };
     if src.version != 1 {
         ctx.error(
@@ -141,6 +146,9 @@ pub(crate) fn compile(policy: &LoadedPolicy) -> Result<Compiled, CompileError> {
             None,
             format!("{} s of clock skew is a lot; 30 to 60 is usual", s.leeway_seconds),
         );
+    }
+    if let Err(e) = s.jwks.check() {
+        ctx.error("settings.jwks", None, e);
     }
 
     let issuers = compile_issuers(&mut ctx);
@@ -208,7 +216,7 @@ fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
             );
         }
         let algorithms = compile_algorithms(ctx, &subject, src);
-        let keys = compile_keys(ctx, &subject, src, &algorithms);
+        let keys = compile_keys(ctx, &subject, src, &iss, &algorithms);
         let Ok(index) = u16::try_from(i) else {
             ctx.error(&subject, None, "more than 65535 issuers");
             break;
@@ -253,7 +261,7 @@ fn compile_algorithms(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource) -> V
     algs
 }
 
-fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, algorithms: &[Algorithm]) -> KeyStore {
+fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, iss: &str, algorithms: &[Algorithm]) -> KeyStore {
     let offline = [src.jwks_file.is_some(), src.jwks.is_some()]
         .iter()
         .filter(|b| **b)
@@ -328,20 +336,46 @@ fn compile_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, algorithms
             }
             KeyStore::fixed(set)
         }
-        None => {
-            let reason = if src.jwks_uri.is_some() {
-                "fetching `jwks_uri` over the network is not supported by this build yet"
-            } else {
-                "no offline key source (`jwks_file`, `jwks`, `hmac_secret_env`); OIDC discovery is not supported by this build yet"
-            };
-            ctx.warn(
-                subject,
-                None,
-                format!("{reason}: tokens from this issuer fail with keys_unavailable"),
-            );
-            KeyStore::empty(reason)
+        None => network_keys(ctx, subject, src, iss),
+    }
+}
+
+#[cfg(feature = "network")]
+fn network_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, iss: &str) -> KeyStore {
+    use crate::remote::{KeySource, Network, RemoteKeys};
+    let source = match KeySource::for_issuer(src, iss) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.error(subject, src.jwks_uri.as_deref(), e.clone());
+            return KeyStore::empty(e);
+        }
+    };
+    if ctx.network.is_none() {
+        match Network::new(&ctx.policy.source.settings.jwks) {
+            Ok(n) => ctx.network = Some(Some(n)),
+            Err(e) => {
+                ctx.network = Some(None);
+                ctx.error("settings.jwks", None, e);
+            }
         }
     }
+    match ctx.network.clone().flatten() {
+        Some(n) => KeyStore::remote(RemoteKeys::new(src.id.as_str().into(), iss.to_string(), source, n)),
+        None => KeyStore::empty("the HTTP client could not be built"),
+    }
+}
+
+#[cfg(not(feature = "network"))]
+fn network_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, _iss: &str) -> KeyStore {
+    let reason =
+        "no offline key source (`jwks_file`, `jwks`, `hmac_secret_env`) and this build has no `network` feature";
+    let _ = src;
+    ctx.warn(
+        subject,
+        None,
+        format!("{reason}: tokens from this issuer fail with keys_unavailable"),
+    );
+    KeyStore::empty(reason)
 }
 
 fn compile_route(

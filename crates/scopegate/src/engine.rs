@@ -119,8 +119,8 @@ pub struct RouteView<'e> {
 /// A compiled policy, ready to decide. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Engine {
-    settings: Settings,
-    issuers: IssuerTable,
+    pub(crate) settings: Settings,
+    pub(crate) issuers: IssuerTable,
     symbols: Symbols,
     routes: RouteTable,
     compiled: Vec<CompiledRoute>,
@@ -197,6 +197,11 @@ impl Engine {
     /// Decides a request with the keys the engine holds now.
     pub fn decide(&self, req: &AuthRequest<'_>) -> Decision {
         let decision = self.decide_inner(req);
+        self.log(req, &decision);
+        decision
+    }
+
+    fn log(&self, req: &AuthRequest<'_>, decision: &Decision) {
         tracing::debug!(
             method = req.method,
             route = decision.route().map(|r| &*r.key),
@@ -205,13 +210,20 @@ impl Engine {
             reason_code = decision.reason_code().map(ReasonCode::as_str),
             "scopegate decision"
         );
-        decision
     }
 
-    /// Decides a request. Async so that key sources that fetch over the network can be awaited;
-    /// with offline keys it completes without yielding.
+    /// Decides a request, fetching keys first when the token's issuer publishes them over the
+    /// network and the token's key is not known yet (single flight per issuer, at most one fetch
+    /// per cooldown). With offline keys, or keys already known, it completes without yielding.
     pub async fn authorize(&self, req: &AuthRequest<'_>) -> Decision {
-        self.decide(req)
+        let first = self.decide_inner(req);
+        if let Some(fetch) = self.key_fetch(&first, req.token)
+            && self.fetch_keys(&fetch).await
+        {
+            return self.decide(req);
+        }
+        self.log(req, &first);
+        first
     }
 
     /// Verifies a token (or returns its cached identity).
@@ -229,6 +241,11 @@ impl Engine {
         }
         if let Some(cache) = &self.cache
             && let Some(identity) = cache.get(token)
+            // A key removed since verification (rotation, staleness) sends the token back through.
+            && self
+                .issuers
+                .get(identity.issuer_index)
+                .is_some_and(|i| i.keys.epoch() == identity.key_epoch)
         {
             check_time(
                 identity.expires_at,

@@ -21,6 +21,8 @@ pub struct Identity {
     pub(crate) claims: Map<String, Value>,
     pub(crate) expires_at: f64,
     pub(crate) not_before: Option<f64>,
+    /// The issuer's key epoch at verification ([`crate::keys::KeyStore::epoch`]).
+    pub(crate) key_epoch: u64,
 }
 
 impl Identity {

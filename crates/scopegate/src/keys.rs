@@ -5,7 +5,10 @@
 //! and must agree with the token's `alg`.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+#[cfg(feature = "network")]
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
@@ -55,6 +58,8 @@ pub struct VerificationKey {
     alg: Option<Algorithm>,
     family: KeyFamily,
     key: DecodingKey,
+    /// Hash of the JWK as published: tells a replaced key from the same key fetched again.
+    fingerprint: u64,
 }
 
 impl std::fmt::Debug for VerificationKey {
@@ -174,6 +179,7 @@ impl KeySet {
             alg: None,
             family: KeyFamily::Hmac,
             key: DecodingKey::from_secret(secret),
+            fingerprint: 0,
         });
         self
     }
@@ -222,6 +228,20 @@ impl KeySet {
     pub fn keys(&self) -> impl Iterator<Item = &VerificationKey> {
         self.by_kid.values().flatten()
     }
+
+    /// True when a key with this `kid` is loaded.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        !kid.is_empty() && self.by_kid.contains_key(kid)
+    }
+
+    /// True when every asymmetric key of `older` is still here, unchanged.
+    pub(crate) fn covers(&self, older: &KeySet) -> bool {
+        older.keys().all(|old| {
+            self.by_kid
+                .get(old.kid.as_deref().unwrap_or_default())
+                .is_some_and(|now| now.iter().any(|k| k.fingerprint == old.fingerprint))
+        })
+    }
 }
 
 fn parse_jwk(raw: &Value) -> Result<VerificationKey, String> {
@@ -267,11 +287,15 @@ fn parse_jwk(raw: &Value) -> Result<VerificationKey, String> {
         return Err(format!("`alg` {a:?} does not fit a {family:?} key"));
     }
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("unusable key material: {e}"))?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    // serde_json's map is ordered, so equal JWKs print (and hash) equally.
+    raw.to_string().hash(&mut hasher);
     Ok(VerificationKey {
         kid: jwk.common.key_id.clone(),
         alg,
         family,
         key,
+        fingerprint: hasher.finish(),
     })
 }
 
@@ -299,35 +323,105 @@ fn signature_algorithm(a: &KeyAlgorithm) -> Option<Algorithm> {
 /// swaps in new sets as it refreshes. The verifier only ever calls [`KeyStore::current`].
 #[derive(Debug)]
 pub struct KeyStore {
-    current: ArcSwapOption<KeySet>,
+    local: ArcSwapOption<KeySet>,
+    /// Bumped by [`KeyStore::replace`] when a key goes away.
+    local_epoch: std::sync::atomic::AtomicU64,
     unavailable: String,
+    #[cfg(feature = "network")]
+    remote: Option<Arc<crate::remote::RemoteKeys>>,
 }
 
 impl KeyStore {
-    /// A store holding a fixed set.
-    pub fn fixed(keys: KeySet) -> KeyStore {
+    fn with(local: Option<KeySet>, unavailable: String) -> KeyStore {
         KeyStore {
-            current: ArcSwapOption::from_pointee(keys),
-            unavailable: String::new(),
+            local: ArcSwapOption::new(local.map(Arc::new)),
+            local_epoch: std::sync::atomic::AtomicU64::new(0),
+            unavailable,
+            #[cfg(feature = "network")]
+            remote: None,
         }
     }
 
-    /// A store with no keys yet; tokens fail with `keys_unavailable` and this reason.
+    /// A store holding a fixed set.
+    pub fn fixed(keys: KeySet) -> KeyStore {
+        KeyStore::with(Some(keys), String::new())
+    }
+
+    /// A store with no keys; tokens fail with `keys_unavailable` and this reason.
     pub fn empty(reason: impl Into<String>) -> KeyStore {
+        KeyStore::with(None, reason.into())
+    }
+
+    #[cfg(feature = "network")]
+    pub(crate) fn remote(keys: crate::remote::RemoteKeys) -> KeyStore {
         KeyStore {
-            current: ArcSwapOption::empty(),
-            unavailable: reason.into(),
+            remote: Some(Arc::new(keys)),
+            ..KeyStore::with(None, String::new())
         }
+    }
+
+    /// True when the keys come from the network (and may be fetched for a decision).
+    pub fn is_remote(&self) -> bool {
+        #[cfg(feature = "network")]
+        return self.remote.is_some();
+        #[cfg(not(feature = "network"))]
+        false
+    }
+
+    #[cfg(feature = "network")]
+    pub(crate) fn remote_keys(&self) -> Option<&Arc<crate::remote::RemoteKeys>> {
+        self.remote.as_ref()
+    }
+
+    /// Where a network store fetches from; `None` for offline keys.
+    #[cfg(feature = "network")]
+    pub fn source(&self) -> Option<&crate::remote::KeySource> {
+        self.remote.as_deref().map(crate::remote::RemoteKeys::source)
+    }
+
+    /// Fetch counters of a network store; `None` for offline keys.
+    #[cfg(feature = "network")]
+    pub fn stats(&self) -> Option<crate::remote::KeyStats> {
+        self.remote.as_deref().map(crate::remote::RemoteKeys::stats)
     }
 
     /// The keys now, or why there are none.
-    pub fn current(&self) -> Result<Arc<KeySet>, &str> {
-        self.current.load_full().ok_or(self.unavailable.as_str())
+    pub fn current(&self) -> Result<Arc<KeySet>, std::borrow::Cow<'_, str>> {
+        #[cfg(feature = "network")]
+        if let Some(remote) = &self.remote {
+            return remote.current().map_err(std::borrow::Cow::Owned);
+        }
+        self.local
+            .load_full()
+            .ok_or(std::borrow::Cow::Borrowed(self.unavailable.as_str()))
     }
 
-    /// Replaces the keys (rotation).
+    /// Changes whenever a key this store trusted stops being trusted; identities verified
+    /// under another epoch must be verified again.
+    pub fn epoch(&self) -> u64 {
+        #[cfg(feature = "network")]
+        if let Some(remote) = &self.remote {
+            return remote.epoch();
+        }
+        self.local_epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Replaces the keys (manual rotation). For a network store the set counts as freshly
+    /// fetched.
     pub fn replace(&self, keys: KeySet) {
-        self.current.store(Some(Arc::new(keys)));
+        #[cfg(feature = "network")]
+        if let Some(remote) = &self.remote {
+            remote.install(keys, Duration::from_secs(60));
+            return;
+        }
+        let old = self.local.swap(Some(Arc::new(keys)));
+        let kept = match (old, self.local.load().as_deref()) {
+            (Some(old), Some(new)) => new.covers(&old),
+            _ => true,
+        };
+        if !kept {
+            self.local_epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
     }
 }
 

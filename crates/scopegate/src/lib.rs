@@ -44,10 +44,15 @@ mod compile;
 mod decision;
 mod engine;
 pub mod expr;
+#[cfg(feature = "network")]
+pub mod fetch;
 mod identity;
+mod key_fetch;
 pub mod keys;
 pub mod policy;
 pub mod profile;
+#[cfg(feature = "network")]
+pub mod remote;
 pub mod routes;
 mod rules;
 pub mod token;
@@ -58,6 +63,9 @@ pub use decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute, ReasonCode
 pub use engine::{AuthRequest, Compiled, Engine, LoadError, RouteView, Settings};
 pub use identity::Identity;
 pub use jsonwebtoken::Algorithm;
+pub use key_fetch::{KeyFetch, WarmUp};
 pub use policy::{Format, LoadedPolicy, Location, PolicyError, PolicySource};
+#[cfg(feature = "network")]
+pub use remote::{KeySource, KeyStats};
 pub use routes::{RouteId, RouteKey, RouteTable};
 pub use verify::{Issuer, IssuerTable};

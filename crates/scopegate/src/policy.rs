@@ -45,6 +45,9 @@ pub struct SettingsSource {
     /// The cache of verified tokens.
     #[serde(default)]
     pub identity_cache: IdentityCacheSource,
+    /// How keys are fetched for issuers without offline keys.
+    #[serde(default)]
+    pub jwks: JwksFetchSource,
 }
 
 impl Default for SettingsSource {
@@ -55,6 +58,7 @@ impl Default for SettingsSource {
             cors_preflight: CorsPreflight::default(),
             max_token_bytes: default_max_token_bytes(),
             identity_cache: IdentityCacheSource::default(),
+            jwks: JwksFetchSource::default(),
         }
     }
 }
@@ -65,6 +69,115 @@ fn default_leeway() -> u64 {
 
 fn default_max_token_bytes() -> usize {
     16 * 1024
+}
+
+/// `[settings.jwks]`: fetching and refreshing keys over the network (OIDC discovery or
+/// `jwks_uri`). Durations are seconds and may be fractional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwksFetchSource {
+    /// Limit for establishing a connection.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_seconds: f64,
+    /// Limit for a whole request, body included.
+    #[serde(default = "default_fetch_timeout")]
+    pub timeout_seconds: f64,
+    /// Larger responses are refused (API Gateway uses 150,000 bytes).
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Keys are kept this long when the response has no `Cache-Control: max-age`.
+    #[serde(default = "default_jwks_ttl")]
+    pub default_ttl_seconds: f64,
+    /// Floor for `max-age`: a tiny or zero max-age cannot make us fetch on every request.
+    #[serde(default = "default_min_ttl")]
+    pub min_ttl_seconds: f64,
+    /// Ceiling for `max-age`: rotations are picked up at least this often.
+    #[serde(default = "default_max_ttl")]
+    pub max_ttl_seconds: f64,
+    /// After a fetch, an unknown `kid` causes no new fetch for this long (also the retry
+    /// interval after a failed fetch).
+    #[serde(default = "default_cooldown")]
+    pub unknown_kid_cooldown_seconds: f64,
+    /// When refreshing fails, the last good keys are used this long past their expiry;
+    /// after that tokens fail with `keys_unavailable`.
+    #[serde(default = "default_max_stale")]
+    pub max_stale_seconds: f64,
+    /// How many unknown `kid`s are remembered (per issuer) so they are rejected without a fetch.
+    #[serde(default = "default_negative_capacity")]
+    pub unknown_kid_capacity: u64,
+}
+
+impl Default for JwksFetchSource {
+    fn default() -> Self {
+        JwksFetchSource {
+            connect_timeout_seconds: default_connect_timeout(),
+            timeout_seconds: default_fetch_timeout(),
+            max_body_bytes: default_max_body_bytes(),
+            default_ttl_seconds: default_jwks_ttl(),
+            min_ttl_seconds: default_min_ttl(),
+            max_ttl_seconds: default_max_ttl(),
+            unknown_kid_cooldown_seconds: default_cooldown(),
+            max_stale_seconds: default_max_stale(),
+            unknown_kid_capacity: default_negative_capacity(),
+        }
+    }
+}
+
+impl JwksFetchSource {
+    /// Checks that every duration is a finite number in range and the TTL bounds are ordered.
+    pub fn check(&self) -> Result<(), String> {
+        let durations = [
+            ("connect_timeout_seconds", self.connect_timeout_seconds, 0.001),
+            ("timeout_seconds", self.timeout_seconds, 0.001),
+            ("default_ttl_seconds", self.default_ttl_seconds, 0.0),
+            ("min_ttl_seconds", self.min_ttl_seconds, 0.0),
+            ("max_ttl_seconds", self.max_ttl_seconds, 0.0),
+            ("unknown_kid_cooldown_seconds", self.unknown_kid_cooldown_seconds, 0.0),
+            ("max_stale_seconds", self.max_stale_seconds, 0.0),
+        ];
+        for (name, value, min) in durations {
+            if !(min..=31_536_000.0).contains(&value) {
+                return Err(format!(
+                    "`{name}` must be between {min} and 31536000 seconds, not {value}"
+                ));
+            }
+        }
+        if self.min_ttl_seconds > self.max_ttl_seconds {
+            return Err("`min_ttl_seconds` is larger than `max_ttl_seconds`".into());
+        }
+        if self.max_body_bytes == 0 || self.max_body_bytes > 16 << 20 {
+            return Err("`max_body_bytes` must be between 1 and 16777216".into());
+        }
+        Ok(())
+    }
+}
+
+fn default_connect_timeout() -> f64 {
+    2.0
+}
+fn default_fetch_timeout() -> f64 {
+    5.0
+}
+fn default_max_body_bytes() -> usize {
+    150_000
+}
+fn default_jwks_ttl() -> f64 {
+    600.0
+}
+fn default_min_ttl() -> f64 {
+    60.0
+}
+fn default_max_ttl() -> f64 {
+    86_400.0
+}
+fn default_cooldown() -> f64 {
+    30.0
+}
+fn default_max_stale() -> f64 {
+    3_600.0
+}
+fn default_negative_capacity() -> u64 {
+    1_024
 }
 
 /// `[settings.identity_cache]`: verified tokens are remembered until they expire.

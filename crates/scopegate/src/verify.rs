@@ -208,6 +208,8 @@ impl Verifier<'_> {
             ));
         }
 
+        // Read before the keys: a rotation during verification then forces a second look.
+        let key_epoch = issuer.keys.epoch();
         let keys = issuer.keys.current().map_err(|why| {
             Rejection::new(
                 ReasonCode::KeysUnavailable,
@@ -283,6 +285,7 @@ impl Verifier<'_> {
             claims,
             expires_at: exp,
             not_before: nbf,
+            key_epoch,
         })
     }
 }

@@ -105,14 +105,16 @@ fn inline_jwks_table_json_policy_and_relative_jwks_file() {
 }
 
 #[test]
-fn skipped_jwks_keys_and_missing_key_sources_are_warnings() {
+fn skipped_jwks_keys_are_warnings_and_network_issuers_are_not() {
     let text = format!(
         "{HEAD}jwks = '{{\"keys\":[{{\"kty\":\"RSA\",\"kid\":\"e\",\"use\":\"enc\",\"n\":\"AQAB\",\"e\":\"AQAB\"}}]}}'\n[[issuers]]\nid = \"remote\"\nissuer = \"https://r\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n"
     );
     let c = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap()).unwrap();
     let w: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
     assert!(has(&w, "JWKS key \"e\" skipped: `use` is `enc`"), "{w:?}");
-    assert!(has(&w, "issuers[1] `remote`: no offline key source"), "{w:?}");
+    // Keys of an issuer without an offline source come from discovery, which is not a finding.
+    assert!(!has(&w, "`remote`"), "{w:?}");
+    assert!(c.engine.issuers().by_iss("https://r").unwrap().keys().is_remote());
 }
 
 fn warnings(p: LoadedPolicy) -> Vec<String> {

@@ -1,0 +1,414 @@
+//! The JWKS lifecycle of one network issuer: fetch, cache, refresh ahead, single flight on
+//! unknown `kid`s, stale-if-error up to a limit, then fail closed.
+//!
+//! Readers never wait: the verifier takes the current set from an `ArcSwapOption`. Only a
+//! token whose `kid` is unknown (or an issuer with no keys yet) waits for a fetch, and those
+//! share one fetch per issuer, at most one per cooldown.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use reqwest::Url;
+
+use crate::fetch::{FetchError, FetchLimits, Fetcher, check_url, discovery_url};
+use crate::keys::KeySet;
+use crate::policy::{IssuerSource, JwksFetchSource, ProfileName};
+
+/// Where an issuer's keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `{iss}/.well-known/openid-configuration`, then its `jwks_uri`.
+    Discovery(Url),
+    /// A JWKS URL given in the policy (or the profile's fixed path).
+    Jwks(Url),
+}
+
+impl KeySource {
+    /// Picks the source for an issuer without offline keys: its `jwks_uri`, else the profile's
+    /// fixed JWKS path, else OIDC discovery from `iss`.
+    pub(crate) fn for_issuer(src: &IssuerSource, iss: &str) -> Result<KeySource, String> {
+        if let Some(uri) = &src.jwks_uri {
+            return check_url(uri)
+                .map(KeySource::Jwks)
+                .map_err(|e| format!("`jwks_uri`: {e}"));
+        }
+        let fixed = match src.profile {
+            ProfileName::Asgardeo => iss
+                .strip_suffix("/oauth2/token")
+                .map(|base| format!("{base}/oauth2/jwks")),
+            ProfileName::Auth0 => Some(format!("{}/.well-known/jwks.json", iss.trim_end_matches('/'))),
+            ProfileName::Fusionauth | ProfileName::Generic => None,
+        };
+        if let Some(uri) = fixed {
+            return check_url(&uri)
+                .map(KeySource::Jwks)
+                .map_err(|e| format!("the {} JWKS URL: {e}", src.profile.as_str()));
+        }
+        discovery_url(iss).map(KeySource::Discovery).map_err(|e| {
+            format!("keys cannot be discovered from issuer `{iss}` ({e}); give `jwks_uri`, `jwks_file` or `jwks`")
+        })
+    }
+}
+
+/// What every network issuer of an engine shares: one HTTP client, one set of timing rules.
+#[derive(Debug, Clone)]
+pub(crate) struct Network {
+    fetcher: Arc<Fetcher>,
+    rules: Lifecycle,
+}
+
+impl Network {
+    /// Builds the client from checked settings ([`JwksFetchSource::check`]).
+    pub fn new(s: &JwksFetchSource) -> Result<Network, String> {
+        let secs = |v: f64| Duration::try_from_secs_f64(v).map_err(|e| format!("{v} s: {e}"));
+        let limits = FetchLimits {
+            connect_timeout: secs(s.connect_timeout_seconds)?,
+            timeout: secs(s.timeout_seconds)?,
+            max_body_bytes: s.max_body_bytes,
+        };
+        let rules = Lifecycle {
+            default_ttl: secs(s.default_ttl_seconds)?,
+            min_ttl: secs(s.min_ttl_seconds)?,
+            max_ttl: secs(s.max_ttl_seconds)?,
+            cooldown: secs(s.unknown_kid_cooldown_seconds)?,
+            max_stale: secs(s.max_stale_seconds)?,
+            negative_capacity: s.unknown_kid_capacity,
+        };
+        let fetcher = Fetcher::new(limits).map_err(|e| e.to_string())?;
+        Ok(Network {
+            fetcher: Arc::new(fetcher),
+            rules,
+        })
+    }
+}
+
+/// Timing rules from `[settings.jwks]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Lifecycle {
+    pub default_ttl: Duration,
+    pub min_ttl: Duration,
+    pub max_ttl: Duration,
+    pub cooldown: Duration,
+    pub max_stale: Duration,
+    pub negative_capacity: u64,
+}
+
+/// Counters an embedding service can export. Totals since the engine was compiled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyStats {
+    /// Fetch attempts (discovery + JWKS count as one).
+    pub fetches: u64,
+    /// Attempts that failed.
+    pub failures: u64,
+    /// Verifications that used keys past their TTL because refreshing failed.
+    pub stale_serves: u64,
+    /// Tokens rejected because their `kid` was not in the (refreshed) key set.
+    pub unknown_kid_rejections: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    stale_serves: AtomicU64,
+    unknown_kid_rejections: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// From discovery; forgotten when a JWKS fetch fails so the next attempt rediscovers.
+    jwks_uri: Option<Url>,
+    last_attempt: Option<Instant>,
+    last_error: Option<String>,
+    next_refresh: Option<Instant>,
+}
+
+/// Milliseconds on a process-wide monotonic clock (atomics cannot hold an `Instant`).
+fn now_ms() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    u64::try_from(base.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One issuer's keys, fetched over the network.
+#[derive(Debug)]
+pub(crate) struct RemoteKeys {
+    issuer: Arc<str>,
+    iss: String,
+    source: KeySource,
+    fetcher: Arc<Fetcher>,
+    rules: Lifecycle,
+    keys: ArcSwapOption<KeySet>,
+    /// Bumped when a key stops being trusted (removed, replaced, or expired past staleness):
+    /// identities verified under an older epoch are verified again.
+    epoch: AtomicU64,
+    /// Bumped after every completed fetch attempt; waiters compare it to skip a second fetch.
+    attempts: AtomicU64,
+    fresh_until_ms: AtomicU64,
+    stale_until_ms: AtomicU64,
+    state: Mutex<State>,
+    flight: tokio::sync::Mutex<()>,
+    unknown_kids: moka::sync::Cache<Box<str>, ()>,
+    counters: Counters,
+    refresher: AtomicBool,
+}
+
+impl RemoteKeys {
+    pub fn new(issuer: Arc<str>, iss: String, source: KeySource, network: Network) -> Self {
+        let Network { fetcher, rules } = network;
+        let unknown_kids = moka::sync::Cache::builder()
+            .max_capacity(rules.negative_capacity)
+            .time_to_live(rules.cooldown.max(Duration::from_millis(1)))
+            .build();
+        RemoteKeys {
+            issuer,
+            iss,
+            source,
+            fetcher,
+            rules,
+            keys: ArcSwapOption::empty(),
+            epoch: AtomicU64::new(0),
+            attempts: AtomicU64::new(0),
+            fresh_until_ms: AtomicU64::new(0),
+            stale_until_ms: AtomicU64::new(0),
+            state: Mutex::new(State::default()),
+            flight: tokio::sync::Mutex::new(()),
+            unknown_kids,
+            counters: Counters::default(),
+            refresher: AtomicBool::new(false),
+        }
+    }
+
+    pub fn source(&self) -> &KeySource {
+        &self.source
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is plain data; a panic elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The keys to verify with now, or why there are none.
+    pub fn current(&self) -> Result<Arc<KeySet>, String> {
+        let Some(keys) = self.keys.load_full() else {
+            let state = self.state();
+            return Err(match &state.last_error {
+                Some(e) => format!("keys could not be fetched: {e}"),
+                None => "keys have not been fetched yet".into(),
+            });
+        };
+        let now = now_ms();
+        if now >= self.stale_until_ms.load(Ordering::Acquire) {
+            let state = self.state();
+            return Err(format!(
+                "the last good keys are older than the allowed staleness and refreshing failed: {}",
+                state.last_error.as_deref().unwrap_or("no attempt yet")
+            ));
+        }
+        if now >= self.fresh_until_ms.load(Ordering::Relaxed) {
+            self.counters.stale_serves.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(keys)
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    pub fn stats(&self) -> KeyStats {
+        KeyStats {
+            fetches: self.counters.fetches.load(Ordering::Relaxed),
+            failures: self.counters.failures.load(Ordering::Relaxed),
+            stale_serves: self.counters.stale_serves.load(Ordering::Relaxed),
+            unknown_kid_rejections: self.counters.unknown_kid_rejections.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Installs a key set as if fetched now (tests and manual rotation).
+    pub fn install(&self, keys: KeySet, ttl: Duration) {
+        let now = now_ms();
+        if let Some(old) = self.keys.load_full()
+            && !keys.covers(&old)
+        {
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        self.keys.store(Some(Arc::new(keys)));
+        self.fresh_until_ms
+            .store(now.saturating_add(ms(ttl)), Ordering::Release);
+        self.stale_until_ms.store(
+            now.saturating_add(ms(ttl)).saturating_add(ms(self.rules.max_stale)),
+            Ordering::Release,
+        );
+        self.unknown_kids.invalidate_all();
+    }
+
+    /// A token's `kid` (or any key, for `None`) is missing: fetch if allowed, and say whether
+    /// it is known now. Single flight per issuer; at most one fetch per cooldown.
+    pub async fn resolve_unknown(self: &Arc<Self>, kid: Option<&str>) -> bool {
+        if let Some(k) = kid
+            && self.unknown_kids.contains_key(k)
+        {
+            self.counters.unknown_kid_rejections.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        let seen = self.attempts.load(Ordering::Acquire);
+        {
+            let _flight = self.flight.lock().await;
+            // Someone else's fetch finished while this request waited: use its result.
+            if self.attempts.load(Ordering::Acquire) == seen && self.cooldown_over() {
+                self.refresh().await;
+            }
+        }
+        self.ensure_refresher();
+        let known = match (self.current(), kid) {
+            (Err(_), _) => false,
+            (Ok(_), None) => true,
+            (Ok(keys), Some(k)) => keys.has_kid(k),
+        };
+        if !known && let Some(k) = kid {
+            self.unknown_kids.insert(k.into(), ());
+            self.counters.unknown_kid_rejections.fetch_add(1, Ordering::Relaxed);
+        }
+        known
+    }
+
+    /// Fetches now (for warm-up), sharing a fetch already in flight.
+    pub async fn warm_up(self: &Arc<Self>) -> Result<usize, String> {
+        let seen = self.attempts.load(Ordering::Acquire);
+        {
+            let _flight = self.flight.lock().await;
+            if self.attempts.load(Ordering::Acquire) == seen {
+                self.refresh().await;
+            }
+        }
+        self.ensure_refresher();
+        match self.keys.load_full() {
+            Some(keys) if self.state().last_error.is_none() => Ok(keys.len()),
+            _ => Err(self
+                .state()
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "keys unavailable".into())),
+        }
+    }
+
+    fn cooldown_over(&self) -> bool {
+        self.state()
+            .last_attempt
+            .is_none_or(|t| t.elapsed() >= self.rules.cooldown)
+    }
+
+    /// One fetch attempt. Callers hold `flight`.
+    async fn refresh(&self) {
+        let started = Instant::now();
+        self.state().last_attempt = Some(started);
+        let result = self.fetch().await;
+        let elapsed_ms = started.elapsed().as_millis();
+        self.counters.fetches.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(fetched) => {
+                let ttl = fetched
+                    .max_age
+                    .unwrap_or(self.rules.default_ttl)
+                    .clamp(self.rules.min_ttl, self.rules.max_ttl);
+                let count = fetched.keys.len();
+                self.install(fetched.keys, ttl);
+                let mut state = self.state();
+                state.last_error = None;
+                // Refresh ahead: at 80% of the lifetime, so requests never see expired keys.
+                state.next_refresh = Some(started + ttl.mul_f64(0.8));
+                drop(state);
+                tracing::info!(
+                    issuer = %self.issuer,
+                    outcome = "ok",
+                    keys = count,
+                    ttl_s = ttl.as_secs_f64(),
+                    duration_ms = elapsed_ms,
+                    "jwks fetch"
+                );
+            }
+            Err(e) => {
+                self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                let mut state = self.state();
+                state.last_error = Some(e.to_string());
+                state.next_refresh = Some(started + self.rules.cooldown);
+                if matches!(e, FetchError::Status { .. } | FetchError::Transport { .. }) {
+                    state.jwks_uri = None;
+                }
+                drop(state);
+                if self.keys.load().is_some() && now_ms() >= self.stale_until_ms.load(Ordering::Acquire) {
+                    // Past the staleness limit: fail closed, and make cached identities re-verify.
+                    self.keys.store(None);
+                    self.epoch.fetch_add(1, Ordering::AcqRel);
+                }
+                tracing::warn!(
+                    issuer = %self.issuer,
+                    outcome = "error",
+                    error = %e,
+                    duration_ms = elapsed_ms,
+                    "jwks fetch"
+                );
+            }
+        }
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+    }
+
+    async fn fetch(&self) -> Result<crate::fetch::FetchedKeys, FetchError> {
+        let jwks_uri = match &self.source {
+            KeySource::Jwks(url) => url.clone(),
+            KeySource::Discovery(url) => {
+                let known = self.state().jwks_uri.clone();
+                match known {
+                    Some(u) => u,
+                    None => {
+                        let u = self.fetcher.discover(&self.iss, url).await?;
+                        self.state().jwks_uri = Some(u.clone());
+                        u
+                    }
+                }
+            }
+        };
+        self.fetcher.jwks(&jwks_uri).await
+    }
+
+    /// Starts the background refresher once, on the current tokio runtime. It holds only a
+    /// weak reference, so it ends when the engine is dropped.
+    fn ensure_refresher(self: &Arc<Self>) {
+        if self.refresher.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.refresher.store(false, Ordering::Release);
+            return;
+        };
+        let weak = Arc::downgrade(self);
+        runtime.spawn(async move {
+            loop {
+                let wait = match weak.upgrade() {
+                    None => break,
+                    Some(keys) => keys.until_next_refresh(),
+                };
+                tokio::time::sleep(wait).await;
+                let Some(keys) = weak.upgrade() else { break };
+                let _flight = keys.flight.lock().await;
+                if keys.until_next_refresh().is_zero() {
+                    keys.refresh().await;
+                }
+            }
+        });
+    }
+
+    fn until_next_refresh(&self) -> Duration {
+        let state = self.state();
+        match state.next_refresh {
+            Some(at) => at.saturating_duration_since(Instant::now()),
+            None => self.rules.cooldown,
+        }
+    }
+}
