@@ -217,9 +217,9 @@ impl Engine {
     /// per cooldown). With offline keys, or keys already known, it completes without yielding.
     pub async fn authorize(&self, req: &AuthRequest<'_>) -> Decision {
         let first = self.decide_inner(req);
-        if let Some(fetch) = self.key_fetch(&first, req.token)
-            && self.fetch_keys(&fetch).await
-        {
+        if let Some(fetch) = self.key_fetch(&first, req.token) {
+            // Decided again even when the key is still unknown: the reason then tells why.
+            self.fetch_keys(&fetch).await;
             return self.decide(req);
         }
         self.log(req, &first);

@@ -25,6 +25,15 @@ pub enum KeySource {
     Jwks(Url),
 }
 
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Discovery(url) => write!(f, "discovery {url}"),
+            KeySource::Jwks(url) => write!(f, "jwks_uri {url}"),
+        }
+    }
+}
+
 impl KeySource {
     /// Picks the source for an issuer without offline keys: its `jwks_uri`, else the profile's
     /// fixed JWKS path, else OIDC discovery from `iss`.
