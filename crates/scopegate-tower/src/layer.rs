@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use pin_project_lite::pin_project;
-use scopegate::{AuthRequest, Decision, Engine};
+use scopegate::{AuthRequest, Decision, Engine, KeyFetch};
 use tower::{Layer, Service};
 use tracing::Instrument as _;
 use tracing::instrument::Instrumented;
@@ -123,18 +123,27 @@ pub struct ScopeGate<S> {
     config: Arc<Config>,
 }
 
-impl<S> ScopeGate<S> {
-    /// Decides a request; `Err` carries the response to send instead.
-    fn gate<B, ResBody: From<String>>(&self, req: &mut Request<B>) -> Result<(), Response<ResBody>> {
+/// What the gate makes of a request.
+enum Gate<ResBody> {
+    Pass,
+    Deny(Response<ResBody>),
+    /// The token's key may be published by now: fetch, then decide again.
+    Fetch(Arc<Engine>, KeyFetch),
+}
+
+impl Config {
+    /// Decides a request. With `may_fetch`, a decision that a key fetch could change is
+    /// returned as [`Gate::Fetch`] instead of being enforced.
+    fn gate<B, ResBody: From<String>>(&self, req: &mut Request<B>, may_fetch: bool) -> Gate<ResBody> {
         let span = tracing::Span::current();
         if let Some(why) = ambiguous_path(req.uri().path()) {
             span.record("decision", "deny");
             span.record("reason_code", "ambiguous_path");
             tracing::debug!(why, "scopegate refused an ambiguous path");
-            return Err(render::bad_request());
+            return Gate::Deny(render::bad_request());
         }
-        let engine = self.config.engine.load();
-        let credentials = self.config.source.extract(req);
+        let engine = self.engine.load();
+        let credentials = self.source.extract(req);
         let mut auth = AuthRequest::new(req.method().as_str(), req.uri().path()).preflight(is_cors_preflight(req));
         match credentials {
             Credentials::None => {}
@@ -142,7 +151,10 @@ impl<S> ScopeGate<S> {
             Credentials::Unusable(why) => auth = auth.malformed_credentials(why),
         }
         let decision = engine.decide(&auth);
-        if let Some((shadow, stats)) = &self.config.shadow {
+        if may_fetch && let Some(fetch) = engine.key_fetch(&decision, auth.token) {
+            return Gate::Fetch(Arc::clone(&engine), fetch);
+        }
+        if let Some((shadow, stats)) = &self.shadow {
             let other = shadow.load().decide(&auth);
             let agreed = other.status() == decision.status() && other.reason_code() == decision.reason_code();
             stats.record(agreed);
@@ -163,23 +175,21 @@ impl<S> ScopeGate<S> {
         match decision {
             Decision::Allow(grant) => {
                 req.extensions_mut().insert(grant);
-                Ok(())
+                Gate::Pass
             }
-            denied => {
-                Err(render::denial(&denied, self.config.style, &self.config.realm).unwrap_or_else(render::bad_request))
-            }
+            denied => Gate::Deny(render::denial(&denied, self.style, &self.realm).unwrap_or_else(render::bad_request)),
         }
     }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ScopeGate<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     ResBody: From<String>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S, ReqBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -193,53 +203,96 @@ where
             decision = tracing::field::Empty,
             reason_code = tracing::field::Empty,
         );
-        let gated = span.in_scope(|| self.gate(&mut req));
-        match gated {
-            Ok(()) => ResponseFuture {
-                kind: Kind::Inner {
-                    future: self.inner.call(req).instrument(span),
-                },
+        let kind = match span.in_scope(|| self.config.gate(&mut req, true)) {
+            Gate::Pass => Kind::Inner {
+                future: self.inner.call(req).instrument(span),
             },
-            Err(response) => ResponseFuture {
-                kind: Kind::Denied {
-                    response: Some(response),
-                },
+            Gate::Deny(response) => Kind::Denied {
+                response: Some(response),
             },
-        }
+            Gate::Fetch(engine, fetch) => {
+                // The ready service goes with the request; a clone stays for the next call.
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                Kind::Fetching {
+                    fetch: Box::pin(async move { engine.fetch_keys(&fetch).await }),
+                    parked: Some((inner, req, Arc::clone(&self.config))),
+                    span,
+                }
+            }
+        };
+        ResponseFuture { kind }
     }
 }
 
+type FetchFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
+
 pin_project! {
     /// Response future of [`ScopeGate`].
-    pub struct ResponseFuture<F, B> {
+    pub struct ResponseFuture<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
         #[pin]
-        kind: Kind<F, B>,
+        kind: Kind<S, ReqBody>,
     }
 }
 
 pin_project! {
     #[project = KindProj]
-    enum Kind<F, B> {
-        Inner { #[pin] future: Instrumented<F> },
-        Denied { response: Option<Response<B>> },
+    enum Kind<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        Inner { #[pin] future: Instrumented<S::Future> },
+        Denied { response: Option<S::Response> },
+        // Only for a token whose key is not known yet: cached and known-key requests never box.
+        Fetching { fetch: FetchFuture, parked: Option<(S, Request<ReqBody>, Arc<Config>)>, span: tracing::Span },
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B>
+impl<S, ReqBody, ResBody> Future for ResponseFuture<S, ReqBody>
 where
-    F: Future<Output = Result<Response<B>, E>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<String>,
 {
-    type Output = Result<Response<B>, E>;
+    type Output = Result<S::Response, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Inner { future } => future.poll(cx),
-            KindProj::Denied { response } => match response.take() {
-                Some(r) => Poll::Ready(Ok(r)),
-                // Polled after completion: never resolves again (the Future contract allows any
-                // behaviour; this one neither panics nor repeats).
-                None => Poll::Pending,
-            },
+        let mut kind = self.project().kind;
+        loop {
+            let next = match kind.as_mut().project() {
+                KindProj::Inner { future } => return future.poll(cx),
+                KindProj::Denied { response } => {
+                    return match response.take() {
+                        Some(r) => Poll::Ready(Ok(r)),
+                        // Polled after completion: never resolves again (the Future contract allows
+                        // any behaviour; this one neither panics nor repeats).
+                        None => Poll::Pending,
+                    };
+                }
+                KindProj::Fetching { fetch, parked, span } => {
+                    if fetch.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let Some((mut inner, mut req, config)) = parked.take() else {
+                        return Poll::Pending;
+                    };
+                    match span.in_scope(|| config.gate(&mut req, false)) {
+                        Gate::Pass => Kind::Inner {
+                            future: inner.call(req).instrument(span.clone()),
+                        },
+                        Gate::Deny(response) => Kind::Denied {
+                            response: Some(response),
+                        },
+                        // Not produced without `may_fetch`; refuse rather than loop.
+                        Gate::Fetch(..) => Kind::Denied {
+                            response: Some(render::bad_request()),
+                        },
+                    }
+                }
+            };
+            kind.set(next);
         }
     }
 }
