@@ -197,7 +197,14 @@ fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
     let mut req = AuthRequest::new(&args.method, &args.path);
     req.token = token.as_deref();
     req.now = args.now;
-    let decision = engine.decide(&req);
+    // Network issuers fetch their keys once here (decide alone never fetches).
+    let decision = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(engine.authorize(&req)),
+        Err(e) => {
+            eprintln!("cannot start the async runtime for key fetching: {e}");
+            engine.decide(&req)
+        }
+    };
     match output {
         Output::Json => println!("{}", decision_json(&decision)),
         Output::Line => {
@@ -244,6 +251,9 @@ fn explain(engine: &Engine, req: &AuthRequest<'_>, d: &Decision) {
             engine.settings().unmatched
         ),
     }
+    if let Some(t) = req.token {
+        explain_keys(engine, t);
+    }
     match (req.token, d.identity()) {
         (None, _) => println!("token:     (none)"),
         (Some(_), Some(i)) => {
@@ -275,6 +285,25 @@ fn explain(engine: &Engine, req: &AuthRequest<'_>, d: &Decision) {
         Some(c) => println!("decision:  deny ({} {c})", d.status()),
     }
     println!("reason:    {}", d.reason());
+}
+
+/// Where the token's issuer gets its keys, and how fetching went.
+fn explain_keys(engine: &Engine, token: &str) {
+    let Ok(p) = peek(token, engine.settings().max_token_bytes) else {
+        return;
+    };
+    let Some(issuer) = p
+        .claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .and_then(|iss| engine.issuers().by_iss(iss))
+    else {
+        return;
+    };
+    match (issuer.keys().source(), issuer.keys().stats()) {
+        (Some(source), Some(s)) => println!("keys:      {source} ({} fetch(es), {} failed)", s.fetches, s.failures),
+        _ => println!("keys:      from the policy (offline)"),
+    }
 }
 
 #[cfg(test)]

@@ -373,3 +373,62 @@ fn check_reports_broken_issuers() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+/// A one-thread HTTP server on 127.0.0.1 answering every request with `body` as JSON; counts
+/// requests.
+fn serve_json(body: String) -> (String, std::sync::Arc<AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&hits);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            counter.fetch_add(1, Ordering::SeqCst);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (base, hits)
+}
+
+#[test]
+fn decide_and_explain_fetch_keys_of_network_issuers_once() {
+    let key = TestKey::es256("net-1");
+    let (base, hits) = serve_json(jwks(&[&key]).to_string());
+    let dir = workdir();
+    let policy = dir.join("net.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "version = 1\n[[issuers]]\nid = \"net\"\nissuer = \"https://idp.example\"\njwks_uri = \"{base}/jwks\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nscopes = [\"read\"]\n"
+        ),
+    )
+    .unwrap();
+    let token = TokenBuilder::new(
+        json!({"iss": "https://idp.example", "aud": "api", "sub": "svc", "scope": "read", "exp": now() + 600}),
+    )
+    .sign(&key);
+    let p = policy.to_str().unwrap();
+    let (code, v) = decide_json(p, "GET", "/a", &["--token", &token]);
+    assert_eq!((code, v["decision"].as_str()), (Some(0), Some("allow")), "{v}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    let out = scopegate(&["explain", p, "--method", "GET", "--path", "/a", "--token", &token]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("keys:      jwks_uri {base}/jwks (1 fetch(es), 0 failed)")),
+        "{text}"
+    );
+    // A key the issuer does not publish: one more fetch (a new process), then 401 unknown_key.
+    let other =
+        TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "scope": "read", "exp": now() + 600}))
+            .sign(&TestKey::es256("net-2"));
+    let (code, v) = decide_json(p, "GET", "/a", &["--token", &other]);
+    assert_eq!((code, v["reason_code"].as_str()), (Some(1), Some("unknown_key")), "{v}");
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
