@@ -313,6 +313,70 @@ async fn warm_up_reports_each_issuer_and_decide_then_needs_no_fetch() {
     assert_eq!(good.hits(), 2);
 }
 
+/// Every `jwks fetch` event, as field maps.
+#[derive(Default, Clone)]
+struct FetchEvents(Arc<std::sync::Mutex<Vec<std::collections::BTreeMap<String, String>>>>);
+
+struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_string(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_string(), value.to_string());
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FetchEvents {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut fields = std::collections::BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        if fields.get("message").map(String::as_str) == Some("jwks fetch") {
+            fields.insert("level".into(), event.metadata().level().to_string());
+            self.0.lock().unwrap().push(fields);
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_fetch_is_a_tracing_event_and_a_counter() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let events = FetchEvents::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));
+    let k1 = TestKey::es256("k1");
+    let idp = Idp::start(serve(&[&k1])).await;
+    let e = engine(
+        &[("obs", &idp, true)],
+        &format!("{FAST}unknown_kid_cooldown_seconds = 0"),
+        false,
+    );
+    assert!(get(&e, &token(&idp, &k1, "read")).await.is_allowed());
+    idp.set(Jwks::Status(502));
+    assert_eq!(
+        code(&get(&e, &token(&idp, &TestKey::es256("k9"), "read")).await),
+        "unknown_key"
+    );
+    let seen = events.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        (
+            seen[0]["issuer"].as_str(),
+            seen[0]["outcome"].as_str(),
+            seen[0]["keys"].as_str()
+        ),
+        ("obs", "ok", "1")
+    );
+    assert!(seen[0].contains_key("duration_ms"));
+    assert_eq!(
+        (seen[1]["outcome"].as_str(), seen[1]["level"].as_str()),
+        ("error", "WARN")
+    );
+    assert!(seen[1]["error"].contains("HTTP 502"), "{seen:?}");
+    let s = e.key_stats()[0].1;
+    assert_eq!((s.fetches, s.failures, s.unknown_kid_rejections), (2, 1, 1));
+}
+
 #[test]
 fn key_sources_come_from_the_policy_profile_or_discovery() {
     let p = LoadedPolicy::parse(
