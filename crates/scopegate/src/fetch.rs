@@ -205,7 +205,7 @@ impl Fetcher {
                 JwksError::Shape => "not an object with a `keys` array".into(),
             },
         })?;
-        if keys.len() == 0 {
+        if keys.is_empty() {
             // An empty set is never a legitimate rotation; keeping the last good keys is safer.
             return Err(FetchError::NoUsableKeys {
                 url: url.to_string(),
