@@ -134,6 +134,8 @@ struct State {
     next_refresh: Option<Instant>,
 }
 
+const MAX_KID_BYTES: usize = 256;
+
 /// Milliseconds on a process-wide monotonic clock (atomics cannot hold an `Instant`).
 fn now_ms() -> u64 {
     static BASE: OnceLock<Instant> = OnceLock::new();
@@ -260,8 +262,9 @@ impl RemoteKeys {
     /// A token's `kid` (or any key, for `None`) is missing: fetch if allowed, and say whether
     /// it is known now. Single flight per issuer; at most one fetch per cooldown.
     pub async fn resolve_unknown(self: &Arc<Self>, kid: Option<&str>) -> bool {
+        // No provider uses kids this long; remembering them would let tokens fill memory.
         if let Some(k) = kid
-            && self.unknown_kids.contains_key(k)
+            && (k.len() > MAX_KID_BYTES || self.unknown_kids.contains_key(k))
         {
             self.counters.unknown_kid_rejections.fetch_add(1, Ordering::Relaxed);
             return false;

@@ -264,6 +264,12 @@ async fn unknown_kid_storm_fetches_at_most_once_per_cooldown() {
     let s = e.key_stats()[0].1;
     assert_eq!(s.unknown_kid_rejections, 4_000);
     eprintln!("unknown-kid storm: 2 x 2000 requests, {} JWKS fetches", idp.jwks_hits());
+    // An absurdly long kid is refused without a fetch, even after the cooldown.
+    let long = TokenBuilder::new(json!({"iss": idp.iss(), "aud": "api", "scope": "read", "exp": now() + 600}))
+        .header("kid", json!("k".repeat(300)))
+        .sign(&attacker);
+    assert_eq!(code(&get(&e, &long).await), "unknown_key");
+    assert_eq!(idp.jwks_hits(), 2);
     // The real key still works, without another fetch.
     let good = TokenBuilder::new(json!({"iss": idp.iss(), "aud": "api", "scope": "read", "exp": now() + 600}))
         .sign(&published);
