@@ -154,6 +154,14 @@ scopes = ["write"]
     let engine = Engine::compile(&LoadedPolicy::parse(&policy, Format::Toml, "oidc.toml").unwrap())
         .unwrap()
         .engine;
+    let started = std::time::Instant::now();
+    let warmed = engine.warm_up().await;
+    eprintln!(
+        "warm-up (discovery + JWKS) against oidc-provider: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(warmed.len(), 1);
+    assert_eq!(warmed[0].outcome, Ok(1), "{warmed:?}");
     let reader = idp.token("read").await;
     let d = engine
         .authorize(&AuthRequest::new("GET", "/reports").token(&reader))
