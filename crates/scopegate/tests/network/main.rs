@@ -462,3 +462,36 @@ fn insecure_or_undiscoverable_key_sources_do_not_compile() {
     let e = compile_error("issuer = \"https://idp.example\"", "max_stale_seconds = nan");
     assert!(e.contains("`max_stale_seconds`"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_without_length_is_cut_at_the_cap() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A raw server that streams 1 KiB chunks forever (no Content-Length to refuse up front).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("400\r\n{}\r\n", " ".repeat(1024));
+                while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    let text = format!(
+        "version = 1\n[settings.jwks]\nmax_body_bytes = 10000\n[[issuers]]\nid = \"s\"\nissuer = \"https://idp.example\"\njwks_uri = \"{url}\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n"
+    );
+    let e = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
+        .unwrap()
+        .engine;
+    let t = TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "exp": now() + 600}))
+        .sign(&TestKey::es256("k1"));
+    let d = get(&e, &t).await;
+    assert_eq!(code(&d), "keys_unavailable");
+    assert!(d.reason().contains("more than 10000 bytes"), "{}", d.reason());
+}
