@@ -5,18 +5,27 @@
 
 /// True when the IAM resource pattern matches the value.
 pub fn matches(pattern: &str, value: &str) -> bool {
+    if pattern.is_ascii() && value.is_ascii() {
+        return matches_units(pattern.as_bytes(), value.as_bytes(), b'*', b'?');
+    }
     let p: Vec<char> = pattern.chars().collect();
     let v: Vec<char> = value.chars().collect();
+    matches_units(&p, &v, '*', '?')
+}
+
+/// Wildcard matching over code units (bytes for ASCII, chars otherwise), greedy with
+/// backtracking to the last `*` only, which is exact for `*`/`?` patterns.
+fn matches_units<T: PartialEq + Copy>(p: &[T], v: &[T], any: T, one: T) -> bool {
     let (mut pi, mut vi) = (0usize, 0usize);
     // Position of the last `*` in the pattern and the value position it was tried at.
     let mut star: Option<(usize, usize)> = None;
     while vi < v.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(c) if *c == any => {
                 star = Some((pi, vi));
                 pi += 1;
             }
-            Some(c) if *c == '?' || Some(c) == v.get(vi) => {
+            Some(c) if *c == one || Some(c) == v.get(vi) => {
                 pi += 1;
                 vi += 1;
             }
@@ -30,7 +39,7 @@ pub fn matches(pattern: &str, value: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == any))
 }
 
 /// IAM's verdict for one resource: some `Allow` pattern matches and no `Deny` pattern does.
@@ -57,6 +66,8 @@ mod tests {
         assert!(!matches("a*b*c", "acb"));
         assert!(!matches("GET/Pets", "GET/pets"));
         assert!(matches("**?", "x"));
+        assert!(matches("GET/é/?", "GET/é/ü"));
+        assert!(!matches("GET/?", "GET/éé"));
     }
 
     #[test]
