@@ -56,7 +56,8 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerV1Request, ApiGatewayV2CustomAuthorizerV2Request,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use lambda_runtime::{Diagnostic, LambdaEvent};
+pub use lambda_runtime::Diagnostic;
+use lambda_runtime::LambdaEvent;
 use scopegate::policy::{LambdaEventKind, LambdaHttpResponse, LambdaPolicyResources, LambdaSource};
 use scopegate::{AuthRequest, Decision, Engine, Format, GrantBasis, Identity, LoadError, LoadedPolicy};
 use serde_json::{Value, json};
