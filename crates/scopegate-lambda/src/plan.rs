@@ -49,6 +49,9 @@ impl Plan {
     }
 }
 
+/// Which routes an identity may call (by route index) and whether unmatched requests pass.
+type PermissionKey = (Vec<bool>, bool);
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Part {
     Lit(String),
@@ -80,7 +83,7 @@ pub struct Planner {
     fresh: String,
     /// Why plans are impossible for this policy, if they are.
     unplannable: Option<String>,
-    memo: Mutex<HashMap<(Vec<bool>, bool), Option<Arc<Plan>>>>,
+    memo: Mutex<HashMap<PermissionKey, Option<Arc<Plan>>>>,
 }
 
 fn segment_pattern(segments: &[Segment]) -> String {
