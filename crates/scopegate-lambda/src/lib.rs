@@ -47,6 +47,7 @@ pub mod context;
 pub mod iam;
 pub mod plan;
 
+use std::collections::HashSet;
 use std::env;
 use std::sync::Arc;
 
@@ -121,6 +122,7 @@ pub struct Authorizer {
     settings: LambdaSource,
     token_header: aws_lambda_events::http::HeaderName,
     planner: Planner,
+    route_keys: HashSet<String>,
     now: Option<u64>,
 }
 
@@ -252,11 +254,18 @@ impl Authorizer {
                 "cache-safe policies are off for this policy; answers cover only the incoming ARN"
             );
         }
+        let table = engine.route_table();
+        let route_keys = table
+            .in_precedence_order()
+            .into_iter()
+            .filter_map(|id| table.key(id).map(ToString::to_string))
+            .collect();
         Ok(Authorizer {
             engine,
             settings,
             token_header,
             planner,
+            route_keys,
             now: None,
         })
     }
@@ -397,14 +406,7 @@ impl Authorizer {
     }
 
     fn names_policy_route(&self, route_key: &str) -> bool {
-        let Ok(key) = scopegate::RouteKey::parse(route_key) else {
-            return false;
-        };
-        let table = self.engine.route_table();
-        table
-            .in_precedence_order()
-            .into_iter()
-            .any(|id| table.key(id) == Some(&key))
+        scopegate::RouteKey::parse(route_key).is_ok_and(|k| self.route_keys.contains(&k.to_string()))
     }
 
     /// `(allow, deny)` resource lists for an answer.

@@ -416,3 +416,65 @@ impl Planner {
         &self.fresh
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scopegate::{Format, LoadedPolicy};
+
+    fn planner(routes: &[(&str, &str)]) -> (Engine, Planner) {
+        let mut text = "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"https://a\"\naudiences = [\"x\"]\njwks = '{\"keys\":[]}'\n".to_string();
+        for (key, rule) in routes {
+            text.push_str(&format!("[[routes]]\nroute = \"{key}\"\n{rule}\n"));
+        }
+        let engine = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p").unwrap())
+            .unwrap()
+            .engine;
+        let p = Planner::new(&engine);
+        (engine, p)
+    }
+
+    #[test]
+    fn plans_anonymous_routes_with_deny_carve_outs() {
+        let (engine, p) = planner(&[
+            ("GET /pets", "allow = \"anonymous\""),
+            ("GET /pets/{id}", "allow = \"anonymous\""),
+            ("GET /pets/{id}/secret", "require = \"authenticated\""),
+        ]);
+        let plan = p.plan(&engine, None).unwrap();
+        assert_eq!(plan.allow, ["GET/pets", "GET/pets/", "GET/pets/?*"]);
+        assert!(plan.allows("GET/pets/7"));
+        assert!(!plan.allows("GET/pets/7/secret"));
+        assert!(!plan.allows("GET/pets/7/x"));
+        assert!(!plan.allows("POST/pets"));
+    }
+
+    #[test]
+    fn inexpressible_sets_have_no_plan() {
+        // `GET/pets/?*` and `GET/pets/?*/toys` also cover the unrouted `/pets/1/x`, and no Deny
+        // pattern can take it back without also denying `/pets/1/toys`.
+        let (engine, p) = planner(&[
+            ("GET /pets/{id}", "allow = \"anonymous\""),
+            ("GET /pets/{id}/toys", "allow = \"anonymous\""),
+        ]);
+        assert_eq!(p.plan(&engine, None), None);
+        assert!(p.witness_count() > 0);
+    }
+
+    #[test]
+    fn wildcard_literals_are_unplannable() {
+        let (engine, p) = planner(&[("GET /a*b", "allow = \"anonymous\"")]);
+        assert!(p.unplannable().is_some());
+        assert_eq!(p.plan(&engine, None), None);
+    }
+
+    #[test]
+    fn nothing_allowed_is_one_deny() {
+        let (engine, p) = planner(&[("GET /a", "require = \"authenticated\"")]);
+        let plan = p.plan(&engine, None).unwrap();
+        assert_eq!(
+            (plan.allow.len(), plan.deny.as_slice()),
+            (0, ["*".to_string()].as_slice())
+        );
+    }
+}
