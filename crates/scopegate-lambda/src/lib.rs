@@ -311,7 +311,7 @@ impl Authorizer {
             match issuer.keys().current() {
                 Ok(keys) if !keys.is_empty() || keys.has_secret() => ready += 1,
                 Ok(_) => tracing::warn!(issuer = issuer.id(), "issuer has no keys"),
-                Err(why) => tracing::warn!(issuer = issuer.id(), why, "issuer keys unavailable"),
+                Err(why) => tracing::warn!(issuer = issuer.id(), why = %why, "issuer keys unavailable"),
             }
         }
         ready
