@@ -1,14 +1,18 @@
 //! `scopegate`: check, list and debug scopegate policies.
 //!
-//! Exit codes: `check` 0 valid / 1 invalid; `decide` and `explain` 0 allow / 1 deny; 2 for usage
-//! errors and policies that cannot be loaded.
+//! Exit codes: `check` 0 valid / 1 invalid; `decide` and `explain` 0 allow / 1 deny;
+//! `authorize-event` 0 for a policy or simple response / 1 for the `Unauthorized` error; 2 for
+//! usage errors, policies that cannot be loaded and events the authorizer rejects.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use scopegate::token::peek;
 use scopegate::{AuthRequest, Decision, Engine, LoadedPolicy, Severity};
+use scopegate_lambda::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -47,6 +51,14 @@ enum Command {
         #[command(flatten)]
         request: RequestArgs,
     },
+    /// Answer an API Gateway authorizer event from stdin exactly as the Lambda authorizer does.
+    AuthorizeEvent {
+        /// Policy file.
+        policy: PathBuf,
+        /// The clock, in seconds since the epoch (default: now).
+        #[arg(long)]
+        now: Option<u64>,
+    },
 }
 
 #[derive(Args)]
@@ -77,6 +89,64 @@ fn main() -> ExitCode {
         Command::Routes { policy } => routes(&policy),
         Command::Decide { request, json } => run_request(&request, if json { Output::Json } else { Output::Line }),
         Command::Explain { request } => run_request(&request, Output::Explain),
+        Command::AuthorizeEvent { policy, now } => authorize_event(&policy, now),
+    }
+}
+
+/// Runs the Lambda handler on one event read from stdin. Prints the response JSON (exit 0), or
+/// the error the runtime would post: `Unauthorized` on stdout (exit 1), anything else on
+/// stderr (exit 2).
+fn authorize_event(path: &Path, now: Option<u64>) -> ExitCode {
+    let engine = match load(path) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let mut authorizer = match Authorizer::new(Arc::new(engine)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(now) = now {
+        authorizer = authorizer.at(now);
+    }
+    let mut text = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        eprintln!("cannot read the event from stdin: {e}");
+        return ExitCode::from(2);
+    }
+    let event: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("the event on stdin is not JSON: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start a runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let error_json = |e: &AuthorizerError| {
+        let d: scopegate_lambda::Diagnostic = e.clone().into();
+        json!({ "errorType": d.error_type, "errorMessage": d.error_message })
+    };
+    match runtime.block_on(authorizer.handle(event)) {
+        Ok(response) => {
+            println!("{response}");
+            ExitCode::SUCCESS
+        }
+        Err(e @ AuthorizerError::Unauthorized) => {
+            println!("{}", error_json(&e));
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("{}", error_json(&e));
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -432,3 +432,99 @@ fn decide_and_explain_fetch_keys_of_network_issuers_once() {
     assert_eq!((code, v["reason_code"].as_str()), (Some(1), Some("unknown_key")), "{v}");
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 }
+
+/// `scopegate authorize-event POLICY EXTRA.. < event`.
+fn authorize_event(policy: &str, event: &Value, extra: &[&str]) -> Output {
+    use std::io::Write;
+    let mut args = vec!["authorize-event", policy];
+    args.extend(extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(&args)
+        .env("SCOPEGATE_TEST_FUSION_SECRET", "an-hmac-secret-of-at-least-32-bytes!!")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(event.to_string().as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn token_event(token: &str, method_path: &str) -> Value {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:api/prod/{method_path}")
+    })
+}
+
+#[test]
+fn authorize_event_prints_the_handler_response() {
+    let s = Setup::new();
+    let t = s.token("get_pharmacy_user", &["user"], now() + 600);
+    let event = token_event(&t, "GET/user");
+    let out = authorize_event(&s.policy(), &event, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = json_of(&out);
+    // Exactly what the Lambda handler answers for the same event.
+    let loaded = scopegate::LoadedPolicy::from_path(s.policy())
+        .unwrap()
+        .with_secret("SCOPEGATE_TEST_FUSION_SECRET", "an-hmac-secret-of-at-least-32-bytes!!");
+    let engine = std::sync::Arc::new(scopegate::Engine::compile(&loaded).unwrap().engine);
+    let authorizer = scopegate_lambda::Authorizer::new(engine).unwrap();
+    let direct = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(authorizer.handle(event))
+        .unwrap();
+    assert_eq!(printed, direct);
+    assert_eq!(printed["principalId"], "auth0|u1");
+    let allow = &printed["policyDocument"]["Statement"][0];
+    assert_eq!(allow["Effect"], "Allow");
+    // Cache-safe: every route this token may call, not only GET /user.
+    let resources: Vec<&str> = allow["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(resources.contains(&"arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/user"));
+    assert!(resources.contains(&"arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/pets/?*"));
+    assert!(!resources.iter().any(|r| r.contains("POST")), "{resources:?}");
+}
+
+#[test]
+fn authorize_event_403_401_and_bad_events() {
+    let s = Setup::new();
+    let exp = now() + 600;
+    let t = s.token("openid", &["user"], exp);
+    let out = authorize_event(&s.policy(), &token_event(&t, "POST/pets"), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_of(&out);
+    let statements = v["policyDocument"]["Statement"].as_array().unwrap();
+    assert!(
+        !statements
+            .iter()
+            .any(|s| s["Effect"] == "Allow" && s["Resource"].to_string().contains("POST/pets")),
+        "{v}"
+    );
+
+    // Expired at --now: the Unauthorized error on stdout, exit 1.
+    let later = (exp + 31).to_string();
+    let out = authorize_event(&s.policy(), &token_event(&t, "GET/pets/1"), &["--now", &later]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_of(&out),
+        json!({"errorType": "Unauthorized", "errorMessage": "Unauthorized"})
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&t));
+
+    let out = authorize_event(&s.policy(), &json!({"nothing": true}), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("invalid authorizer event"), "{}", stderr(&out));
+}

@@ -8,7 +8,7 @@ use crate::cache::IdentityCache;
 use crate::compile::{self, Access, CompileError, CompiledRoute, Diagnostic};
 use crate::decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute, ReasonCode, Rejection};
 use crate::identity::Identity;
-use crate::policy::{CorsPreflight, LoadedPolicy, PolicyError, Unmatched};
+use crate::policy::{CorsPreflight, LambdaSource, LoadedPolicy, PolicyError, Unmatched};
 use crate::routes::{RouteId, RouteKey, RouteTable};
 use crate::rules::{Blocker, Symbols};
 use crate::verify::{IssuerTable, Verifier, check_time};
@@ -81,6 +81,8 @@ pub struct Settings {
     pub cors_preflight: CorsPreflight,
     /// Token size cap in bytes.
     pub max_token_bytes: usize,
+    /// The policy's `[lambda]` table, for the Lambda authorizer adapter (unused by the engine).
+    pub lambda: LambdaSource,
 }
 
 /// A successful compilation: the engine and any warnings.
@@ -150,6 +152,7 @@ impl Engine {
                 unmatched: s.unmatched,
                 cors_preflight: s.cors_preflight,
                 max_token_bytes: s.max_token_bytes,
+                lambda: policy.source.lambda.clone(),
             },
             issuers: c.issuers,
             symbols: c.symbols,

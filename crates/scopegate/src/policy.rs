@@ -24,6 +24,9 @@ pub struct PolicySource {
     /// Route requirements.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RouteSource>,
+    /// Settings for the API Gateway Lambda authorizer adapter; the engine ignores them.
+    #[serde(default, skip_serializing_if = "LambdaSource::is_default")]
+    pub lambda: LambdaSource,
 }
 
 /// `[settings]`.
@@ -229,6 +232,96 @@ pub enum CorsPreflight {
     Enforce,
     /// `OPTIONS` with `Origin` and `Access-Control-Request-Method` passes without a token.
     Allow,
+}
+
+/// `[lambda]`: how the API Gateway Lambda authorizer (`scopegate-lambda`) reads events and
+/// writes answers. Plain data: the engine never looks at it; the adapter gives it meaning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaSource {
+    /// Which event shape to expect; `auto` detects it from the JSON.
+    #[serde(default)]
+    pub event: LambdaEventKind,
+    /// Response to HTTP API payload 2.0 events: an IAM policy, or `{isAuthorized, context}`
+    /// (`enableSimpleResponses`).
+    #[serde(default)]
+    pub http_response: LambdaHttpResponse,
+    /// What an IAM policy's statements cover: every route the identity may call (safe with
+    /// authorizer caching), or only the incoming method ARN (for a cache TTL of 0).
+    #[serde(default)]
+    pub policy_resources: LambdaPolicyResources,
+    /// Header that carries the token in REQUEST and HTTP API events (case-insensitive).
+    #[serde(default = "default_token_header")]
+    pub token_header: String,
+    /// Query parameter that carries the token instead of `token_header`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_query: Option<String>,
+    /// Verified claims copied into the authorizer `context`, under their own names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_claims: Vec<String>,
+}
+
+impl Default for LambdaSource {
+    fn default() -> Self {
+        LambdaSource {
+            event: LambdaEventKind::default(),
+            http_response: LambdaHttpResponse::default(),
+            policy_resources: LambdaPolicyResources::default(),
+            token_header: default_token_header(),
+            token_query: None,
+            context_claims: Vec::new(),
+        }
+    }
+}
+
+impl LambdaSource {
+    /// True when nothing differs from the defaults (the table is then not written out).
+    pub fn is_default(&self) -> bool {
+        *self == LambdaSource::default()
+    }
+}
+
+fn default_token_header() -> String {
+    "Authorization".to_string()
+}
+
+/// `lambda.event`: the authorizer event shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LambdaEventKind {
+    /// Detected from each event's `version` and `type`.
+    #[default]
+    Auto,
+    /// REST API `TOKEN` authorizer.
+    Token,
+    /// REST API `REQUEST` authorizer.
+    Request,
+    /// HTTP API authorizer, payload format 1.0.
+    HttpV1,
+    /// HTTP API authorizer, payload format 2.0.
+    HttpV2,
+}
+
+/// `lambda.http_response`: the answer to HTTP API payload 2.0 events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LambdaHttpResponse {
+    /// An IAM policy (cache-safe like REST answers).
+    #[default]
+    Iam,
+    /// `{isAuthorized, context}`: one answer for the whole API while it is cached.
+    Simple,
+}
+
+/// `lambda.policy_resources`: what the statements of an IAM policy answer cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LambdaPolicyResources {
+    /// Every route of the policy the identity may call (correct when the answer is cached).
+    #[default]
+    Routes,
+    /// Only the incoming method or route ARN (correct only with a cache TTL of 0).
+    MethodArn,
 }
 
 /// The identity provider family an issuer belongs to; it sets claim names and token rules.
@@ -606,6 +699,25 @@ allow = "anonymous"
         assert_eq!(p.source.issuers[1].profile, ProfileName::Auth0);
         assert_eq!(p.source.routes[2].allow, Some(AllowSource::Anonymous));
         assert_eq!(p.source.settings.identity_cache.capacity, 10_000);
+    }
+
+    #[test]
+    fn lambda_table_is_optional_and_round_trips() {
+        let p = LoadedPolicy::parse(DESIGN_EXAMPLE, Format::Toml, "p.toml").unwrap();
+        assert_eq!(p.source.lambda, LambdaSource::default());
+        assert!(!p.source.to_toml().unwrap().contains("[lambda]"));
+        let text = "version = 1\n[lambda]\nevent = \"http-v2\"\nhttp_response = \"simple\"\npolicy_resources = \"method-arn\"\ntoken_query = \"access_token\"\ncontext_claims = [\"email\"]\n";
+        let p = LoadedPolicy::parse(text, Format::Toml, "p.toml").unwrap().source;
+        assert_eq!(p.lambda.event, LambdaEventKind::HttpV2);
+        assert_eq!(p.lambda.http_response, LambdaHttpResponse::Simple);
+        assert_eq!(p.lambda.policy_resources, LambdaPolicyResources::MethodArn);
+        assert_eq!(p.lambda.token_header, "Authorization");
+        assert_eq!(p.lambda.token_query.as_deref(), Some("access_token"));
+        let again = LoadedPolicy::parse(&p.to_toml().unwrap(), Format::Toml, "t")
+            .unwrap()
+            .source;
+        assert_eq!(p, again);
+        assert!(LoadedPolicy::parse("version = 1\n[lambda]\ncache = 1\n", Format::Toml, "p").is_err());
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! Reading authorizer events: their shape, and the method, path, token and ARN they carry.
+
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayV2CustomAuthorizerV1Request, ApiGatewayV2CustomAuthorizerV2Request,
+};
+use scopegate::policy::LambdaEventKind;
+use serde_json::Value;
+
+use crate::arn::ExecuteApiArn;
+use crate::{Authorizer, AuthorizerError};
+
+/// The event shapes the adapter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// REST API `TOKEN`.
+    Token,
+    /// REST API `REQUEST`.
+    Request,
+    /// HTTP API payload 1.0.
+    HttpV1,
+    /// HTTP API payload 2.0.
+    HttpV2,
+}
+
+impl EventKind {
+    /// Detects the shape from `version` and `type`, unless pinned by `[lambda] event`.
+    pub fn detect(event: &Value, pinned: LambdaEventKind) -> Result<EventKind, AuthorizerError> {
+        match pinned {
+            LambdaEventKind::Token => return Ok(EventKind::Token),
+            LambdaEventKind::Request => return Ok(EventKind::Request),
+            LambdaEventKind::HttpV1 => return Ok(EventKind::HttpV1),
+            LambdaEventKind::HttpV2 => return Ok(EventKind::HttpV2),
+            LambdaEventKind::Auto => {}
+        }
+        let field = |name: &str| event.get(name).and_then(Value::as_str);
+        match (field("version"), field("type")) {
+            (Some("2.0"), _) => Ok(EventKind::HttpV2),
+            (Some("1.0"), _) => Ok(EventKind::HttpV1),
+            (None, Some("TOKEN")) => Ok(EventKind::Token),
+            (None, Some("REQUEST")) => Ok(EventKind::Request),
+            (v, t) => Err(AuthorizerError::InvalidEvent(format!(
+                "unknown event shape (version {v:?}, type {t:?})"
+            ))),
+        }
+    }
+}
+
+/// What the adapter read from an event.
+pub(crate) struct Incoming {
+    pub arn_text: Option<String>,
+    pub arn: Result<ExecuteApiArn, String>,
+    pub method: String,
+    pub path: String,
+    pub token: Option<String>,
+    pub credential_error: Option<&'static str>,
+    pub preflight: bool,
+    pub route_key: Option<String>,
+}
+
+/// Trims whitespace and a leading `Bearer ` (any case); an empty value is no token.
+pub fn clean_token(raw: &str) -> Option<&str> {
+    let t = raw.trim();
+    if t.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let t = match t.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => t.get(7..).unwrap_or("").trim_start(),
+        _ => t,
+    };
+    (!t.is_empty()).then_some(t)
+}
+
+pub(crate) fn invalid(what: impl Into<String>) -> AuthorizerError {
+    AuthorizerError::InvalidEvent(what.into())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(event: Value, kind: EventKind) -> Result<T, AuthorizerError> {
+    serde_json::from_value(event).map_err(|e| invalid(format!("not a {kind:?} authorizer event: {e}")))
+}
+
+/// The token from headers: none, one, or unusable (repeated, not text).
+type Found = Result<Option<String>, &'static str>;
+
+fn from_headers(headers: &[&aws_lambda_events::http::HeaderMap], name: &aws_lambda_events::http::HeaderName) -> Found {
+    let mut values: Vec<&aws_lambda_events::http::HeaderValue> = Vec::new();
+    for map in headers {
+        let all: Vec<_> = map.get_all(name).iter().collect();
+        if all.len() > 1 {
+            return Err("the token header appears more than once");
+        }
+        values.extend(all);
+    }
+    match values.first() {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(s) => Ok(clean_token(s).map(str::to_string)),
+            Err(_) => Err("the token header is not visible ASCII"),
+        },
+    }
+}
+
+fn preflight(method: &str, headers: &aws_lambda_events::http::HeaderMap) -> bool {
+    method == "OPTIONS" && headers.contains_key("origin") && headers.contains_key("access-control-request-method")
+}
+
+/// Removes a named stage's prefix from an HTTP API `rawPath`.
+pub(crate) fn strip_stage<'p>(path: &'p str, stage: Option<&str>) -> &'p str {
+    let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") else {
+        return path;
+    };
+    match path.strip_prefix('/').and_then(|p| p.strip_prefix(stage)) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+impl Authorizer {
+    pub(crate) fn read(&self, event: Value, kind: EventKind) -> Result<Incoming, AuthorizerError> {
+        let arn_of = |text: Option<&String>| match text {
+            Some(t) => ExecuteApiArn::parse(t).map_err(|e| e.to_string()),
+            None => Err("missing".to_string()),
+        };
+        let from_arn = |arn: &Result<ExecuteApiArn, String>| match arn {
+            Ok(a) => (a.method.clone(), a.path.clone()),
+            Err(_) => (String::new(), String::new()),
+        };
+        match kind {
+            EventKind::Token => {
+                let e: ApiGatewayCustomAuthorizerRequest = parse(event, kind)?;
+                let arn = arn_of(e.method_arn.as_ref());
+                let (method, path) = from_arn(&arn);
+                Ok(Incoming {
+                    token: e
+                        .authorization_token
+                        .as_deref()
+                        .and_then(clean_token)
+                        .map(str::to_string),
+                    arn_text: e.method_arn,
+                    arn,
+                    method,
+                    path,
+                    credential_error: None,
+                    preflight: false,
+                    route_key: None,
+                })
+            }
+            EventKind::Request => {
+                let e: ApiGatewayCustomAuthorizerRequestTypeRequest = parse(event, kind)?;
+                let arn = arn_of(e.method_arn.as_ref());
+                let (method, path) = from_arn(&arn);
+                let found = match &self.settings.token_query {
+                    Some(q) => match e.multi_value_query_string_parameters.all(q) {
+                        Some(all) if all.len() > 1 => Err("the token query parameter appears more than once"),
+                        _ => Ok(e
+                            .query_string_parameters
+                            .first(q)
+                            .and_then(clean_token)
+                            .map(str::to_string)),
+                    },
+                    None => from_headers(&[&e.headers], &self.token_header).and_then(|t| {
+                        // multiValueHeaders may reveal a repeat that `headers` hides.
+                        from_headers(&[&e.multi_value_headers], &self.token_header).map(|_| t)
+                    }),
+                };
+                let (token, credential_error) = split(found);
+                Ok(Incoming {
+                    preflight: preflight(&method, &e.headers),
+                    arn_text: e.method_arn,
+                    arn,
+                    method,
+                    path,
+                    token,
+                    credential_error,
+                    route_key: None,
+                })
+            }
+            EventKind::HttpV1 => {
+                let e: ApiGatewayV2CustomAuthorizerV1Request = parse(event, kind)?;
+                let arn = arn_of(e.method_arn.as_ref());
+                let (method, path) = from_arn(&arn);
+                let found = match &self.settings.token_query {
+                    Some(q) => Ok(e
+                        .query_string_parameters
+                        .get(q)
+                        .and_then(|v| clean_token(v))
+                        .map(str::to_string)),
+                    None => from_headers(&[&e.headers], &self.token_header),
+                };
+                let (token, credential_error) = split(found);
+                Ok(Incoming {
+                    preflight: preflight(&method, &e.headers),
+                    arn_text: e.method_arn,
+                    arn,
+                    method,
+                    path,
+                    token,
+                    credential_error,
+                    route_key: None,
+                })
+            }
+            EventKind::HttpV2 => {
+                let e: ApiGatewayV2CustomAuthorizerV2Request = parse(event, kind)?;
+                let arn = arn_of(e.route_arn.as_ref());
+                let method = e.request_context.http.method.as_str().to_string();
+                let raw = e
+                    .raw_path
+                    .as_deref()
+                    .or(e.request_context.http.path.as_deref())
+                    .ok_or_else(|| invalid("no rawPath"))?;
+                let path = strip_stage(raw, e.request_context.stage.as_deref()).to_string();
+                let found = match &self.settings.token_query {
+                    Some(q) => Ok(e
+                        .query_string_parameters
+                        .get(q)
+                        .and_then(|v| clean_token(v))
+                        .map(str::to_string)),
+                    None => from_headers(&[&e.headers], &self.token_header),
+                };
+                let (token, credential_error) = split(found);
+                Ok(Incoming {
+                    preflight: preflight(&method, &e.headers),
+                    arn_text: e.route_arn,
+                    arn,
+                    method,
+                    path,
+                    token,
+                    credential_error,
+                    route_key: e.route_key.or(e.request_context.route_key),
+                })
+            }
+        }
+    }
+}
+
+fn split(found: Found) -> (Option<String>, Option<&'static str>) {
+    match found {
+        Ok(t) => (t, None),
+        Err(why) => (None, Some(why)),
+    }
+}
