@@ -83,13 +83,20 @@ fn bench_baseline(c: &mut Criterion) {
     });
 
     // The floor: the RSA-2048 PKCS#1 v1.5 SHA-256 check alone, key parsed beforehand.
-    let parsed =
-        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, scopegate_benches::rsa_public_key_der(&f.rs_key)).unwrap();
+    let parsed = ParsedPublicKey::new(
+        &RSA_PKCS1_2048_8192_SHA256,
+        scopegate_benches::rsa_public_key_der(&f.rs_key),
+    )
+    .unwrap();
     let (input, signature) = split_jws(token);
     assert_eq!(jwk_bytes(&jwk, "n").len(), 256, "RSA-2048");
     parsed.verify_sig(input.as_bytes(), &signature).unwrap();
     g.bench_function("aws_lc_verify_rs256", |b| {
-        b.iter(|| parsed.verify_sig(black_box(input.as_bytes()), black_box(&signature)).unwrap())
+        b.iter(|| {
+            parsed
+                .verify_sig(black_box(input.as_bytes()), black_box(&signature))
+                .unwrap()
+        })
     });
     g.finish();
 }

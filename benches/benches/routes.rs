@@ -23,7 +23,10 @@ fn bench_routes(c: &mut Criterion) {
         let t = table(n);
         let (method, path) = request(n);
         let found = t.find(method, &path).expect("the benchmarked request matches");
-        assert_eq!(t.key(found).unwrap().to_string(), format!("GET /svc{}/items/{{id}}", n.div_ceil(4) / 2));
+        assert_eq!(
+            t.key(found).unwrap().to_string(),
+            format!("GET /svc{}/items/{{id}}", n.div_ceil(4) / 2)
+        );
         g.bench_function(format!("match_{n}"), |b| {
             b.iter(|| t.find(black_box(method), black_box(&path)))
         });

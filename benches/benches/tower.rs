@@ -37,7 +37,10 @@ fn bench_tower(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("tower");
     for (id, svc) in [("bare", bare), ("layer_cached", gated)] {
-        let status = rt.block_on(svc.clone().oneshot(http_request(&path, &bearer))).unwrap().status();
+        let status = rt
+            .block_on(svc.clone().oneshot(http_request(&path, &bearer)))
+            .unwrap()
+            .status();
         assert_eq!(status, StatusCode::OK, "{id}");
         g.bench_function(id, |b| {
             b.iter(|| {

@@ -138,7 +138,12 @@ pub fn token(data: &[u8]) {
         }
         Err(rejection) => assert_eq!(rejection.code.status(), 401, "{rejection}"),
     }
-    for (method, path) in [("GET", "/read"), ("POST", "/items/7"), ("GET", "/me"), ("GET", "/public/a/b")] {
+    for (method, path) in [
+        ("GET", "/read"),
+        ("POST", "/items/7"),
+        ("GET", "/me"),
+        ("GET", "/public/a/b"),
+    ] {
         let d = engine.decide(&AuthRequest::new(method, path).token(token).at(NOW));
         let anonymous = path.starts_with("/public/");
         if anonymous {
@@ -170,12 +175,19 @@ pub fn jwks(data: &[u8]) {
         .and_then(|v| v.get("keys").and_then(|k| k.as_array()).map(Vec::len))
         .expect("a parsed JWKS has a keys array");
     assert_eq!(set.keys().count(), set.len());
-    assert_eq!(set.len() + set.skipped().len(), listed, "a key was neither loaded nor skipped");
+    assert_eq!(
+        set.len() + set.skipped().len(),
+        listed,
+        "a key was neither loaded nor skipped"
+    );
     for key in set.keys() {
         if let (Some(kid), Some(alg)) = (key.kid(), key.alg())
             && !kid.is_empty()
         {
-            assert!(set.find(Some(kid), alg).is_ok(), "key {kid:?} ({alg:?}) not found again");
+            assert!(
+                set.find(Some(kid), alg).is_ok(),
+                "key {kid:?} ({alg:?}) not found again"
+            );
         }
     }
 }
@@ -203,7 +215,10 @@ pub fn policy(data: &[u8]) {
         for id in table.in_precedence_order() {
             let key = table.key(id).expect("listed routes have keys");
             if let Some((method, path)) = witness(key) {
-                assert!(table.find(method, &path).is_some(), "{key} does not match its witness {path}");
+                assert!(
+                    table.find(method, &path).is_some(),
+                    "{key} does not match its witness {path}"
+                );
                 let _ = engine.decide(&AuthRequest::new(method, &path).at(NOW));
             }
         }
@@ -244,7 +259,11 @@ pub fn routes(data: &[u8]) {
             let found = table.find(method, &path);
             assert!(found.is_some(), "{key} does not match its witness {path}");
             if path != "/" {
-                assert_eq!(table.find(method, &format!("{path}/")), found, "trailing slash on {path}");
+                assert_eq!(
+                    table.find(method, &format!("{path}/")),
+                    found,
+                    "trailing slash on {path}"
+                );
             }
         }
     }
@@ -252,7 +271,11 @@ pub fn routes(data: &[u8]) {
         let (method, path) = line.split_once(' ').unwrap_or((line, ""));
         let found = table.find(method, path);
         if path.len() > 1 && path.starts_with('/') && !path.ends_with('/') {
-            assert_eq!(table.find(method, &format!("{path}/")), found, "trailing slash on {path:?}");
+            assert_eq!(
+                table.find(method, &format!("{path}/")),
+                found,
+                "trailing slash on {path:?}"
+            );
         }
         if let Some(id) = found {
             let key = table.key(id).expect("found routes have keys");

@@ -35,8 +35,14 @@ fn every_corpus_directory_has_a_harness_and_seeds() {
         );
     }
     for (name, _) in scopegate_harness::TARGETS {
-        assert!(dirs.iter().any(|d| d == name), "target {name} has no fuzz/corpus/{name}");
-        assert!(!files(&corpus_root().join(name)).is_empty(), "fuzz/corpus/{name} is empty");
+        assert!(
+            dirs.iter().any(|d| d == name),
+            "target {name} has no fuzz/corpus/{name}"
+        );
+        assert!(
+            !files(&corpus_root().join(name)).is_empty(),
+            "fuzz/corpus/{name} is empty"
+        );
     }
 }
 

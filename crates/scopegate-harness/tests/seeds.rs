@@ -11,7 +11,9 @@ use scopegate_testkit::{TestKey, TokenBuilder, b64, sign_raw};
 use serde_json::{Value, json};
 
 fn corpus(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target)
 }
 
 fn example(path: &str) -> String {
@@ -20,7 +22,12 @@ fn example(path: &str) -> String {
 
 fn keys() -> (TestKey, TestKey, TestKey) {
     let rs = TestKey::from_pkcs8_pem("Iw0NsTIfEuaHkhVcz7d2D", "RS256", &example("keys/auth0.key.pem")).unwrap();
-    let es = TestKey::from_pkcs8_pem("Xoq7kK3eIXryYmi50ZOvg2bcceM", "ES256", &example("keys/fusionauth.key.pem")).unwrap();
+    let es = TestKey::from_pkcs8_pem(
+        "Xoq7kK3eIXryYmi50ZOvg2bcceM",
+        "ES256",
+        &example("keys/fusionauth.key.pem"),
+    )
+    .unwrap();
     let hs = TestKey::hmac(HS_SECRET.as_bytes(), "HS256");
     (rs, es, hs)
 }
@@ -35,16 +42,64 @@ fn token_seeds() -> Vec<(&'static str, String)> {
     let valid_rs = TokenBuilder::new(claims(RS_ISS, "read write", &[])).sign(&rs);
     vec![
         ("valid_rs256", valid_rs.clone()),
-        ("valid_es256", TokenBuilder::new(claims(ES_ISS, "write", &["banned"])).sign(&es)),
-        ("valid_hs256", TokenBuilder::new(claims(HS_ISS, "", &["admin"])).sign(&hs)),
-        ("wrong_audience", TokenBuilder::new(claims(RS_ISS, "read", &[])).claim("aud", json!("other")).sign(&rs)),
-        ("expired", TokenBuilder::new(claims(RS_ISS, "read", &[])).claim("exp", json!(NOW - 3600)).sign(&rs)),
-        ("exp_as_string", TokenBuilder::new(claims(ES_ISS, "read", &[])).claim("exp", json!("4000000000")).sign(&es)),
-        ("unknown_issuer", TokenBuilder::new(claims("https://evil.example/", "read", &[])).sign(&rs)),
-        ("hs256_with_rsa_kid", TokenBuilder::new(claims(RS_ISS, "read", &[])).header("alg", json!("HS256")).sign(&hs)),
-        ("alg_none", format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(claims(RS_ISS, "read", &[]).to_string().as_bytes()))),
-        ("duplicate_claims", sign_raw(r#"{"alg":"HS256"}"#, &format!(r#"{{"iss":"{HS_ISS}","iss":"x","exp":4000000000}}"#), &hs)),
-        ("crit_header", TokenBuilder::new(claims(RS_ISS, "read", &[])).header("crit", json!(["exp"])).sign(&rs)),
+        (
+            "valid_es256",
+            TokenBuilder::new(claims(ES_ISS, "write", &["banned"])).sign(&es),
+        ),
+        (
+            "valid_hs256",
+            TokenBuilder::new(claims(HS_ISS, "", &["admin"])).sign(&hs),
+        ),
+        (
+            "wrong_audience",
+            TokenBuilder::new(claims(RS_ISS, "read", &[]))
+                .claim("aud", json!("other"))
+                .sign(&rs),
+        ),
+        (
+            "expired",
+            TokenBuilder::new(claims(RS_ISS, "read", &[]))
+                .claim("exp", json!(NOW - 3600))
+                .sign(&rs),
+        ),
+        (
+            "exp_as_string",
+            TokenBuilder::new(claims(ES_ISS, "read", &[]))
+                .claim("exp", json!("4000000000"))
+                .sign(&es),
+        ),
+        (
+            "unknown_issuer",
+            TokenBuilder::new(claims("https://evil.example/", "read", &[])).sign(&rs),
+        ),
+        (
+            "hs256_with_rsa_kid",
+            TokenBuilder::new(claims(RS_ISS, "read", &[]))
+                .header("alg", json!("HS256"))
+                .sign(&hs),
+        ),
+        (
+            "alg_none",
+            format!(
+                "{}.{}.",
+                b64(br#"{"alg":"none"}"#),
+                b64(claims(RS_ISS, "read", &[]).to_string().as_bytes())
+            ),
+        ),
+        (
+            "duplicate_claims",
+            sign_raw(
+                r#"{"alg":"HS256"}"#,
+                &format!(r#"{{"iss":"{HS_ISS}","iss":"x","exp":4000000000}}"#),
+                &hs,
+            ),
+        ),
+        (
+            "crit_header",
+            TokenBuilder::new(claims(RS_ISS, "read", &[]))
+                .header("crit", json!(["exp"]))
+                .sign(&rs),
+        ),
         ("five_parts", "a.b.c.d.e".into()),
         ("bad_signature", format!("{}AAAA", &valid_rs[..valid_rs.len() - 4])),
         ("empty", String::new()),
@@ -83,11 +138,17 @@ fn write_seed_corpus() {
     write("jwks", "not_a_set", br#"[{"keys":1}]"#);
 
     for name in ["demo.toml", "pets.toml", "pharmacy.toml", "claims.toml"] {
-        write("policy", name.trim_end_matches(".toml"), example(&format!("policies/{name}")).as_bytes());
+        write(
+            "policy",
+            name.trim_end_matches(".toml"),
+            example(&format!("policies/{name}")).as_bytes(),
+        );
     }
     let fixed = scopegate_harness::fixed_policy_text();
     write("policy", "fixed", fixed.as_bytes());
-    let model = scopegate::LoadedPolicy::parse(&fixed, scopegate::Format::Toml, "f").unwrap().source;
+    let model = scopegate::LoadedPolicy::parse(&fixed, scopegate::Format::Toml, "f")
+        .unwrap()
+        .source;
     write("policy", "fixed_json", model.to_json().unwrap().as_bytes());
     write(
         "policy",
@@ -128,10 +189,18 @@ fn write_seed_corpus() {
 fn valid_seed_tokens_verify_with_the_fixed_engine() {
     for name in ["valid_rs256", "valid_es256", "valid_hs256"] {
         let token = fs::read_to_string(corpus("token").join(format!("seed-{name}"))).unwrap();
-        let id = engine().authenticate(&token, Some(NOW)).unwrap_or_else(|r| panic!("{name}: {r}"));
+        let id = engine()
+            .authenticate(&token, Some(NOW))
+            .unwrap_or_else(|r| panic!("{name}: {r}"));
         assert!(["rs", "es", "hs"].contains(&id.issuer_id()), "{name}");
     }
-    for name in ["wrong_audience", "expired", "alg_none", "bad_signature", "hs256_with_rsa_kid"] {
+    for name in [
+        "wrong_audience",
+        "expired",
+        "alg_none",
+        "bad_signature",
+        "hs256_with_rsa_kid",
+    ] {
         let token = fs::read_to_string(corpus("token").join(format!("seed-{name}"))).unwrap();
         assert!(engine().authenticate(&token, Some(NOW)).is_err(), "{name}");
     }
