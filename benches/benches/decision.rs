@@ -1,6 +1,12 @@
 //! `decision/*` (one request to a `Decision`) and `baseline/*` (what verifying the same token
 //! costs without scopegate).
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::time::Duration;

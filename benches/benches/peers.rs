@@ -8,7 +8,13 @@
 //!   taken as already verified (its scopes and roles at hand), so it compares with
 //!   `decision/cached_1k_routes`. Cedar does no path matching: it is handed the matched route as
 //!   the resource, which flatters it.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;

@@ -3,7 +3,13 @@
 //! Workloads: `cached` (decisions, identity cache warm), `first_sight_rs256`, `compile_10000`.
 //! Without `SCOPEGATE_PROFILE` it does nothing, so `cargo bench` and `cargo test --benches`
 //! pass over it.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 

@@ -1,6 +1,12 @@
 //! `tower/*`: an axum service called through `oneshot`, bare and behind `ScopeGateLayer`
 //! (identity cache warm). The difference is what the layer costs per request.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -39,8 +39,11 @@ pub const RS_JWKS: &str = include_str!("../../../examples/keys/auth0.jwks.json")
 /// JWKS of [`ES_ISS`].
 pub const ES_JWKS: &str = include_str!("../../../examples/keys/fusionauth.jwks.json");
 
+/// A harness function: arbitrary bytes in, a panic on a finding.
+pub type Harness = fn(&[u8]);
+
 /// Every harness by fuzz target name (also the corpus directory name).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("token", token),
     ("jwks", jwks),
     ("policy", policy),

@@ -99,6 +99,9 @@ fn reference(routes: &[Route], method: &str, path: &str) -> Option<usize> {
         .or_else(|| routes.iter().position(|r| matches!(r, Route::Default)))
 }
 
+/// What makes two routes overlap: method, segment kinds and literal texts.
+type Shape = (Option<String>, Vec<u8>, Vec<Option<String>>);
+
 fn seg() -> impl Strategy<Value = Seg> {
     prop_oneof![
         4 => prop::sample::select(vec!["a", "b", "c", "A"]).prop_map(|s| Seg::Lit(s.to_string())),
@@ -162,7 +165,7 @@ proptest! {
     #[test]
     fn overlaps_are_exactly_same_shape_and_method(routes in prop::collection::vec(route(), 0..14)) {
         let mut table = RouteTable::new();
-        let mut seen: Vec<(Option<String>, Vec<u8>, Vec<Option<String>>)> = Vec::new();
+        let mut seen: Vec<Shape> = Vec::new();
         let mut has_default = false;
         for r in routes {
             let result = table.insert(RouteKey::parse(&r.key()).unwrap());
