@@ -178,6 +178,11 @@ def main():
         "- `n/a`: the benchmark did not run (the Lambda crate is not in this build).",
         "",
     ]
+    # Hand-written analysis of missed targets (callgrind), kept beside this script.
+    profile = os.path.join(ROOT, "benches", "PROFILE.md")
+    if os.path.exists(profile):
+        with open(profile) as f:
+            lines += [f.read()]
     with open(out, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {out}")

@@ -29,6 +29,7 @@ fn main() {
     match workload.as_str() {
         "cached" | "first_sight_rs256" => {
             let engine = scopegate_benches::engine(POLICY_ROUTES, workload == "cached");
+            eprintln!("token: {} bytes", f.rs_token.len());
             let req = AuthRequest::new(method, &path).token(&f.rs_token);
             assert!(engine.decide(&req).is_allowed());
             for _ in 0..n {

@@ -38,7 +38,7 @@ pub struct Fixture {
     pub es_key: TestKey,
     /// HMAC key, HS256.
     pub hs_key: TestKey,
-    /// An RS256 token from [`RS_ISS`] (about 800 bytes).
+    /// An RS256 token from [`RS_ISS`] (962 bytes).
     pub rs_token: String,
     /// An ES256 token from [`ES_ISS`].
     pub es_token: String,
