@@ -39,12 +39,19 @@ impl BitSet {
         self.0.iter().zip(other.0.iter()).any(|(a, b)| a & b != 0)
     }
 
-    /// Set bits in ascending order.
+    /// Set bits in ascending order. Visits set bits only (policies with thousands of names
+    /// iterate one-bit sets at compile time).
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.0.iter().enumerate().flat_map(|(wi, &w)| {
-            (0..64u32)
-                .filter(move |b| w & (1 << b) != 0)
-                .map(move |b| wi as u32 * 64 + b)
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some(wi as u32 * 64 + bit)
+            })
         })
     }
 }

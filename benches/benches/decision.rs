@@ -1,0 +1,122 @@
+//! `decision/*` (one request to a `Decision`) and `baseline/*` (what verifying the same token
+//! costs without scopegate).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::header::AUTHORIZATION;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use scopegate::{AuthRequest, Decision, Engine};
+use scopegate_benches::{AUDIENCE, LEEWAY, POLICY_ROUTES, RS_ISS, fixture, jwk_bytes, request, split_jws};
+
+/// An incoming request as a service sees it.
+fn http_request(token: &str) -> http::Request<()> {
+    let (method, path) = request(POLICY_ROUTES);
+    http::Request::builder()
+        .method(method)
+        .uri(format!("https://api.example.com{path}?page=2"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header("accept", "application/json")
+        .body(())
+        .unwrap()
+}
+
+/// What an adapter does: read the bearer token, ask the engine.
+fn decide(engine: &Engine, req: &http::Request<()>) -> Decision {
+    let token = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let mut auth = AuthRequest::new(req.method().as_str(), req.uri().path());
+    if let Some(t) = token {
+        auth = auth.token(t);
+    }
+    engine.decide(&auth)
+}
+
+fn bench_decision(c: &mut Criterion) {
+    let f = fixture();
+    let cached = scopegate_benches::engine(POLICY_ROUTES, true);
+    let uncached = scopegate_benches::engine(POLICY_ROUTES, false);
+    let mut g = c.benchmark_group("decision");
+
+    let req = http_request(&f.rs_token);
+    let first = decide(&cached, &req);
+    assert!(first.is_allowed(), "{first:?}");
+    g.bench_function("cached_1k_routes", |b| b.iter(|| decide(&cached, black_box(&req))));
+
+    for (id, token) in [
+        ("first_sight_rs256", &f.rs_token),
+        ("first_sight_es256", &f.es_token),
+        ("first_sight_hs256", &f.hs_token),
+    ] {
+        let req = http_request(token);
+        let d = decide(&uncached, &req);
+        assert!(d.is_allowed(), "{id}: {d:?}");
+        g.bench_function(id, |b| b.iter(|| decide(&uncached, black_box(&req))));
+    }
+    g.finish();
+}
+
+fn bench_baseline(c: &mut Criterion) {
+    let f = fixture();
+    let jwk = f.rs_key.public_jwk();
+    let mut g = c.benchmark_group("baseline");
+
+    // The same key (parsed once, as any service would) and the same checks scopegate makes.
+    let n = jwk["n"].as_str().unwrap();
+    let e = jwk["e"].as_str().unwrap();
+    let key = DecodingKey::from_rsa_components(n, e).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[RS_ISS]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.leeway = LEEWAY;
+    validation.validate_nbf = true;
+    let token = f.rs_token.as_str();
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).unwrap();
+    g.bench_function("jsonwebtoken_decode_rs256", |b| {
+        b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(token), &key, &validation).unwrap())
+    });
+
+    // The floor: the RSA-2048 PKCS#1 v1.5 SHA-256 check alone, key parsed beforehand.
+    let parsed = ParsedPublicKey::new(
+        &RSA_PKCS1_2048_8192_SHA256,
+        scopegate_benches::rsa_public_key_der(&f.rs_key),
+    )
+    .unwrap();
+    let (input, signature) = split_jws(token);
+    assert_eq!(jwk_bytes(&jwk, "n").len(), 256, "RSA-2048");
+    parsed.verify_sig(input.as_bytes(), &signature).unwrap();
+    g.bench_function("aws_lc_verify_rs256", |b| {
+        b.iter(|| {
+            parsed
+                .verify_sig(black_box(input.as_bytes()), black_box(&signature))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(1500))
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(60)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_decision, bench_baseline
+}
+criterion_main!(benches);

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every scopegate benchmark (release) and regenerates BENCHMARKS.md from the medians.
+# Extra arguments go to criterion, e.g. `bash benches/run.sh decision` for one group.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo bench --locked -p scopegate-benches -- "$@"
+python3 benches/report.py
