@@ -49,6 +49,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("policy", policy),
     ("expr", expr),
     ("routes", routes),
+    ("lambda_event", lambda_event),
 ];
 
 /// The policy of the fixed engine.
@@ -312,4 +313,77 @@ pub fn witness(key: &RouteKey) -> Option<(&'static str, String)> {
         }
     }
     Some((method, path))
+}
+
+/// The fixed Lambda authorizer: the fixed policy, clock at [`NOW`].
+pub fn authorizer() -> &'static scopegate_lambda::Authorizer {
+    static AUTHORIZER: OnceLock<scopegate_lambda::Authorizer> = OnceLock::new();
+    AUTHORIZER.get_or_init(|| {
+        let policy = LoadedPolicy::parse(&fixed_policy_text(), Format::Toml, "fuzz.toml")
+            .expect("fixed policy parses")
+            .with_secret("FUZZ_HS_SECRET", HS_SECRET);
+        let engine = Engine::compile(&policy).expect("fixed policy compiles").engine;
+        scopegate_lambda::Authorizer::new(std::sync::Arc::new(engine))
+            .expect("fixed authorizer")
+            .at(NOW)
+    })
+}
+
+/// Strings in an event that may carry a token: `authorizationToken`, every header value and
+/// every `identitySource` entry.
+fn token_candidates(event: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |v: &serde_json::Value| {
+        if let Some(s) = v.as_str()
+            && let Some(t) = scopegate_lambda::clean_token(s)
+            && t.len() >= 16
+        {
+            out.push(t.to_string());
+        }
+    };
+    push(&event["authorizationToken"]);
+    if let Some(h) = event["headers"].as_object() {
+        h.values().for_each(&mut push);
+    }
+    if let Some(list) = event["identitySource"].as_array() {
+        list.iter().for_each(&mut push);
+    }
+    out
+}
+
+/// API Gateway authorizer events (any JSON) through the Lambda handler with the fixed engine.
+///
+/// Invariants: the handler answers every JSON value with an object or a typed error; an answer
+/// never contains a token it was given; an `Allow` for a protected route (anything outside
+/// `/public/`) needs a token from the event that verifies.
+pub fn lambda_event(data: &[u8]) {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime");
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let answer = RUNTIME.with(|rt| rt.block_on(authorizer().handle(event.clone())));
+    let Ok(answer) = answer else {
+        return;
+    };
+    assert!(answer.is_object(), "answer is not an object: {answer}");
+    let text = answer.to_string();
+    let tokens = token_candidates(&event);
+    for t in &tokens {
+        assert!(!text.contains(t.as_str()), "the answer repeats a token: {text}");
+    }
+    let allowed_protected = answer["policyDocument"]["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| s["Resource"].as_array().cloned().unwrap_or_default())
+        .any(|r| r.as_str().is_some_and(|r| !r.contains("/public/")));
+    if allowed_protected || answer["isAuthorized"] == true {
+        let verified = tokens.iter().any(|t| engine().authenticate(t, Some(NOW)).is_ok());
+        assert!(verified, "allowed without a verified token: {event} -> {text}");
+    }
 }

@@ -168,6 +168,46 @@ fn write_seed_corpus() {
         write("expr", name, e.as_bytes());
     }
 
+    // The AWS sample authorizer events (crates/scopegate-lambda/tests/data, MIT) with our tokens.
+    let rs_token = TokenBuilder::new(claims(RS_ISS, "read", &[])).sign(&rs);
+    let arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/read";
+    let sample = |name: &str| -> Value {
+        serde_json::from_str(
+            &fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../scopegate-lambda/tests/data")
+                    .join(name),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let mut token_event = sample("example-apigw-custom-auth-request.json");
+    token_event["authorizationToken"] = json!(format!("Bearer {rs_token}"));
+    token_event["methodArn"] = json!(arn);
+    write("lambda_event", "rest_token", token_event.to_string().as_bytes());
+    let mut request = sample("example-apigw-custom-auth-request-type-request.json");
+    request["methodArn"] = json!(arn);
+    request["headers"]["Authorization"] = json!(format!("Bearer {rs_token}"));
+    write("lambda_event", "rest_request", request.to_string().as_bytes());
+    let mut v1 = sample("example-apigw-v2-custom-authorizer-v1-request.json");
+    v1["methodArn"] = json!(arn);
+    v1["authorizationToken"] = json!(format!("Bearer {rs_token}"));
+    v1["headers"]["Authorization"] = json!(format!("Bearer {rs_token}"));
+    write("lambda_event", "http_v1", v1.to_string().as_bytes());
+    let mut v2 = sample("example-apigw-v2-custom-authorizer-v2-request.json");
+    v2["routeArn"] = json!(arn);
+    v2["routeKey"] = json!("GET /read");
+    v2["rawPath"] = json!("/read");
+    v2["requestContext"]["http"]["method"] = json!("GET");
+    v2["requestContext"]["http"]["path"] = json!("/read");
+    v2["headers"]["authorization"] = json!(format!("Bearer {rs_token}"));
+    v2["identitySource"] = json!([format!("Bearer {rs_token}")]);
+    write("lambda_event", "http_v2", v2.to_string().as_bytes());
+    let mut forged = token_event.clone();
+    forged["authorizationToken"] = json!("Bearer eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL3JzLmZ1enouZXhhbXBsZS8ifQ.");
+    write("lambda_event", "alg_none", forged.to_string().as_bytes());
+
     write(
         "routes",
         "aws_example",
@@ -204,4 +244,27 @@ fn valid_seed_tokens_verify_with_the_fixed_engine() {
         let token = fs::read_to_string(corpus("token").join(format!("seed-{name}"))).unwrap();
         assert!(engine().authenticate(&token, Some(NOW)).is_err(), "{name}");
     }
+}
+
+#[test]
+fn lambda_seed_events_reach_an_allow_and_the_forged_one_does_not() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for name in ["rest_token", "rest_request", "http_v1", "http_v2"] {
+        let event: Value =
+            serde_json::from_slice(&fs::read(corpus("lambda_event").join(format!("seed-{name}"))).unwrap()).unwrap();
+        let answer = runtime
+            .block_on(scopegate_harness::authorizer().handle(event))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+            "{name}: {answer}"
+        );
+    }
+    let forged: Value =
+        serde_json::from_slice(&fs::read(corpus("lambda_event").join("seed-alg_none")).unwrap()).unwrap();
+    assert!(
+        runtime
+            .block_on(scopegate_harness::authorizer().handle(forged))
+            .is_err()
+    );
 }
