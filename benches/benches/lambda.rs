@@ -1,0 +1,54 @@
+//! `lambda/token_event_cached`: an API Gateway REST `TOKEN` event through the Lambda handler
+//! (`Authorizer::handle`), 1,000-route policy, identity cache and policy plan warm. Compare with
+//! `decision/cached_1k_routes` for what the event and response JSON cost.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use scopegate_benches::{POLICY_ROUTES, fixture, request};
+use scopegate_lambda::Authorizer;
+use serde_json::json;
+
+fn bench_lambda(c: &mut Criterion) {
+    let f = fixture();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let engine = Arc::new(scopegate_benches::engine(POLICY_ROUTES, true));
+    let authorizer = Authorizer::new(engine).unwrap();
+    let (method, path) = request(POLICY_ROUTES);
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {}", f.rs_token),
+        "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/{method}{path}"),
+    });
+    let answer = rt.block_on(authorizer.handle(event.clone())).unwrap();
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Allow", "{answer}");
+
+    let mut g = c.benchmark_group("lambda");
+    g.bench_function("token_event_cached", |b| {
+        b.iter(|| rt.block_on(authorizer.handle(black_box(event.clone()))).unwrap())
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(1000))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(60)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_lambda
+}
+criterion_main!(benches);
