@@ -1,6 +1,7 @@
 //! Not a benchmark: a fixed workload for instruction counting, e.g.
 //! `SCOPEGATE_PROFILE=cached SCOPEGATE_PROFILE_N=10000 valgrind --tool=callgrind <bench binary>`.
-//! Workloads: `cached` (decisions, identity cache warm), `first_sight_rs256`, `compile_10000`.
+//! Workloads: `cached` (decisions, identity cache warm), `first_sight_rs256`,
+//! `jsonwebtoken_decode_rs256`, `compile_10000`.
 //! Without `SCOPEGATE_PROFILE` it does nothing, so `cargo bench` and `cargo test --benches`
 //! pass over it.
 #![allow(
@@ -34,6 +35,23 @@ fn main() {
             assert!(engine.decide(&req).is_allowed());
             for _ in 0..n {
                 black_box(engine.decide(black_box(&req)));
+            }
+        }
+        "jsonwebtoken_decode_rs256" => {
+            // The baseline of `baseline/jsonwebtoken_decode_rs256`, for instruction ratios.
+            let jwk = f.rs_key.public_jwk();
+            let key =
+                jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+                    .unwrap();
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+            validation.set_issuer(&[scopegate_benches::RS_ISS]);
+            validation.set_audience(&[scopegate_benches::AUDIENCE]);
+            validation.leeway = scopegate_benches::LEEWAY;
+            validation.validate_nbf = true;
+            for _ in 0..n {
+                black_box(
+                    jsonwebtoken::decode::<serde_json::Value>(black_box(&f.rs_token), &key, &validation).unwrap(),
+                );
             }
         }
         "compile_10000" => {
