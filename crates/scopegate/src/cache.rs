@@ -4,6 +4,7 @@
 //! outlives the token's `exp`, and every hit re-checks the clock, so a cached identity can only
 //! be returned while the token itself would still verify.
 
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -26,9 +27,38 @@ impl Expiry<Box<str>, Entry> for PerEntry {
     }
 }
 
+/// How many trailing bytes of a token are hashed.
+const HASHED_TAIL: usize = 48;
+
+/// Hashes a token by its length and its last [`HASHED_TAIL`] bytes (keyed foldhash); keys are
+/// still compared in full. The tail is signature bytes, and only verified tokens are inserted,
+/// so nobody can choose colliding keys; hashing the whole ~1 KB token cost more than the lookup.
+#[derive(Clone, Default)]
+struct TokenTail(foldhash::fast::RandomState);
+
+impl BuildHasher for TokenTail {
+    type Hasher = TailHasher;
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+struct TailHasher(foldhash::fast::FoldHasher<'static>);
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let tail = bytes.get(bytes.len().saturating_sub(HASHED_TAIL)..).unwrap_or(bytes);
+        self.0.write_usize(bytes.len());
+        self.0.write(tail);
+    }
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
 /// Verified identities by token.
 pub(crate) struct IdentityCache {
-    entries: Cache<Box<str>, Entry, foldhash::fast::RandomState>,
+    entries: Cache<Box<str>, Entry, TokenTail>,
     ttl: Duration,
 }
 
@@ -51,7 +81,7 @@ impl IdentityCache {
         let entries = Cache::builder()
             .max_capacity(capacity)
             .expire_after(PerEntry)
-            .build_with_hasher(foldhash::fast::RandomState::default());
+            .build_with_hasher(TokenTail::default());
         Some(IdentityCache {
             entries,
             ttl: Duration::from_secs(ttl_seconds),

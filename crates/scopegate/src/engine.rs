@@ -290,16 +290,16 @@ impl Engine {
 
     fn matched(&self, id: RouteId, path: &str) -> Option<(&CompiledRoute, MatchedRoute)> {
         let r = self.compiled.get(id.index())?;
-        let params = if r.param_names.is_empty() {
-            Vec::new()
-        } else {
-            r.key
-                .params(path)
-                .into_iter()
-                .zip(&r.param_names)
-                .map(|((_, v), n)| (Arc::clone(n), v.to_string()))
-                .collect()
-        };
+        let mut params = Vec::new();
+        if !r.param_names.is_empty() {
+            params.reserve_exact(r.param_names.len());
+            let mut names = r.param_names.iter();
+            r.key.each_param(path, |_, value| {
+                if let Some(name) = names.next() {
+                    params.push((Arc::clone(name), value.to_string()));
+                }
+            });
+        }
         Some((
             r,
             MatchedRoute {

@@ -167,24 +167,29 @@ impl RouteKey {
 
     /// Extracts path parameters from a request path this key matched.
     pub fn params<'p>(&self, path: &'p str) -> Vec<(&str, &'p str)> {
-        let RouteKey::Path { segments, .. } = self else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
+        self.each_param(path, |name, value| out.push((name, value)));
+        out
+    }
+
+    /// Calls `f(name, value)` for each path parameter, in route order, without allocating.
+    pub(crate) fn each_param<'k, 'p>(&'k self, path: &'p str, mut f: impl FnMut(&'k str, &'p str)) {
+        let RouteKey::Path { segments, .. } = self else {
+            return;
+        };
         let mut rest = trim_path(path);
         for segment in segments {
             let (head, tail) = rest.split_once('/').unwrap_or((rest, ""));
             match segment {
                 Segment::Literal(_) => {}
-                Segment::Param(name) => out.push((name.as_str(), head)),
+                Segment::Param(name) => f(name.as_str(), head),
                 Segment::Greedy(name) => {
-                    out.push((name.as_str(), rest));
-                    break;
+                    f(name.as_str(), rest);
+                    return;
                 }
             }
             rest = tail;
         }
-        out
     }
 }
 

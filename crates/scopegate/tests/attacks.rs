@@ -298,6 +298,22 @@ fn identity_cache_compares_whole_tokens_rechecks_the_clock_and_forgets_removed_k
 }
 
 #[test]
+fn a_cached_tokens_signature_on_other_claims_is_not_served_from_the_cache() {
+    // The cache hashes a token's tail (its signature); equality still compares the whole token.
+    let e = fresh_engine();
+    let t = auth0_token("", &["admin"]);
+    assert!(e.decide(&AuthRequest::new("POST", "/pets").token(&t)).is_allowed());
+    let other = auth0_token("", &["buyer"]);
+    let (_, signature) = t.rsplit_once('.').unwrap();
+    let (signing_input, _) = other.rsplit_once('.').unwrap();
+    let spliced = format!("{signing_input}.{signature}");
+    assert_eq!(
+        code(&e.decide(&AuthRequest::new("POST", "/pets").token(&spliced))),
+        "bad_signature"
+    );
+}
+
+#[test]
 fn cache_off_verifies_every_time() {
     let text = policy_text().replace(
         "cors_preflight = \"allow\"",
