@@ -136,6 +136,9 @@ struct State {
 
 const MAX_KID_BYTES: usize = 256;
 
+/// The background refresher waits at least this long between attempts.
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_millis(100);
+
 /// Milliseconds on a process-wide monotonic clock (atomics cannot hold an `Instant`).
 fn now_ms() -> u64 {
     static BASE: OnceLock<Instant> = OnceLock::new();
@@ -406,7 +409,8 @@ impl RemoteKeys {
                     None => break,
                     Some(keys) => keys.until_next_refresh(),
                 };
-                tokio::time::sleep(wait).await;
+                // Even with a zero TTL floor or cooldown, never a hot loop against the provider.
+                tokio::time::sleep(wait.max(MIN_REFRESH_INTERVAL)).await;
                 let Some(keys) = weak.upgrade() else { break };
                 let _flight = keys.flight.lock().await;
                 if keys.until_next_refresh().is_zero() {

@@ -495,3 +495,15 @@ async fn a_chunked_body_without_length_is_cut_at_the_cap() {
     assert_eq!(code(&d), "keys_unavailable");
     assert!(d.reason().contains("more than 10000 bytes"), "{}", d.reason());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_cooldown_and_ttl_never_make_a_hot_loop() {
+    let idp = Idp::start(Jwks::Status(500)).await;
+    let settings = "unknown_kid_cooldown_seconds = 0\nmin_ttl_seconds = 0\ntimeout_seconds = 0.5";
+    let e = engine(&[("a", &idp, true)], settings, false);
+    assert!(e.warm_up().await[0].outcome.is_err());
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The background refresher retries at most every 100 ms.
+    assert!(idp.jwks_hits() <= 12, "{} fetches in 1 s", idp.jwks_hits());
+    assert!(idp.jwks_hits() >= 2, "it does retry");
+}
