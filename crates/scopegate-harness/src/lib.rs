@@ -329,8 +329,9 @@ pub fn authorizer() -> &'static scopegate_lambda::Authorizer {
     })
 }
 
-/// Strings in an event that may carry a token: `authorizationToken`, every header value and
-/// every `identitySource` entry.
+/// Strings in an event that carry a token: `authorizationToken`, `Authorization` header values
+/// and `identitySource` entries. (Other header values may legitimately reappear in the answer,
+/// e.g. a header that happens to hold an ARN prefix.)
 fn token_candidates(event: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |v: &serde_json::Value| {
@@ -343,7 +344,9 @@ fn token_candidates(event: &serde_json::Value) -> Vec<String> {
     };
     push(&event["authorizationToken"]);
     if let Some(h) = event["headers"].as_object() {
-        h.values().for_each(&mut push);
+        h.iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .for_each(|(_, v)| push(v));
     }
     if let Some(list) = event["identitySource"].as_array() {
         list.iter().for_each(&mut push);
