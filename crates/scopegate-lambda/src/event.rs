@@ -116,40 +116,78 @@ pub(crate) fn strip_stage<'p>(path: &'p str, stage: Option<&str>) -> &'p str {
     }
 }
 
+/// The method and path an `execute-api` ARN names (REST and HTTP 1.0 events); empty when the
+/// ARN is missing or unparsable, which the caller turns into a fail-closed answer.
+fn arn_parts(text: Option<&String>) -> (Result<ExecuteApiArn, String>, String, String) {
+    let arn = match text {
+        Some(t) => ExecuteApiArn::parse(t).map_err(|e| e.to_string()),
+        None => Err("missing".to_string()),
+    };
+    let (method, path) = match &arn {
+        Ok(a) => (a.method.clone(), a.path.clone()),
+        Err(_) => (String::new(), String::new()),
+    };
+    (arn, method, path)
+}
+
+/// The token from a single-valued query string map (HTTP API events).
+fn query_token(params: &std::collections::HashMap<String, String>, name: &str) -> Found {
+    Ok(params.get(name).and_then(|v| clean_token(v)).map(str::to_string))
+}
+
+struct Read {
+    arn_text: Option<String>,
+    arn: Result<ExecuteApiArn, String>,
+    method: String,
+    path: String,
+    found: Found,
+    headers: Option<aws_lambda_events::http::HeaderMap>,
+    route_key: Option<String>,
+}
+
+impl From<Read> for Incoming {
+    fn from(r: Read) -> Incoming {
+        let (token, credential_error) = match r.found {
+            Ok(t) => (t, None),
+            Err(why) => (None, Some(why)),
+        };
+        Incoming {
+            preflight: r.headers.as_ref().is_some_and(|h| preflight(&r.method, h)),
+            arn_text: r.arn_text,
+            arn: r.arn,
+            method: r.method,
+            path: r.path,
+            token,
+            credential_error,
+            route_key: r.route_key,
+        }
+    }
+}
+
 impl Authorizer {
     pub(crate) fn read(&self, event: Value, kind: EventKind) -> Result<Incoming, AuthorizerError> {
-        let arn_of = |text: Option<&String>| match text {
-            Some(t) => ExecuteApiArn::parse(t).map_err(|e| e.to_string()),
-            None => Err("missing".to_string()),
-        };
-        let from_arn = |arn: &Result<ExecuteApiArn, String>| match arn {
-            Ok(a) => (a.method.clone(), a.path.clone()),
-            Err(_) => (String::new(), String::new()),
-        };
-        match kind {
+        let read = match kind {
             EventKind::Token => {
                 let e: ApiGatewayCustomAuthorizerRequest = parse(event, kind)?;
-                let arn = arn_of(e.method_arn.as_ref());
-                let (method, path) = from_arn(&arn);
-                Ok(Incoming {
-                    token: e
-                        .authorization_token
-                        .as_deref()
-                        .and_then(clean_token)
-                        .map(str::to_string),
+                let (arn, method, path) = arn_parts(e.method_arn.as_ref());
+                let token = e
+                    .authorization_token
+                    .as_deref()
+                    .and_then(clean_token)
+                    .map(str::to_string);
+                Read {
                     arn_text: e.method_arn,
                     arn,
                     method,
                     path,
-                    credential_error: None,
-                    preflight: false,
+                    found: Ok(token),
+                    headers: None,
                     route_key: None,
-                })
+                }
             }
             EventKind::Request => {
                 let e: ApiGatewayCustomAuthorizerRequestTypeRequest = parse(event, kind)?;
-                let arn = arn_of(e.method_arn.as_ref());
-                let (method, path) = from_arn(&arn);
+                let (arn, method, path) = arn_parts(e.method_arn.as_ref());
                 let found = match &self.settings.token_query {
                     Some(q) => match e.multi_value_query_string_parameters.all(q) {
                         Some(all) if all.len() > 1 => Err("the token query parameter appears more than once"),
@@ -164,45 +202,36 @@ impl Authorizer {
                         from_headers(&[&e.multi_value_headers], &self.token_header).map(|_| t)
                     }),
                 };
-                let (token, credential_error) = split(found);
-                Ok(Incoming {
-                    preflight: preflight(&method, &e.headers),
+                Read {
                     arn_text: e.method_arn,
                     arn,
                     method,
                     path,
-                    token,
-                    credential_error,
+                    found,
+                    headers: Some(e.headers),
                     route_key: None,
-                })
+                }
             }
             EventKind::HttpV1 => {
                 let e: ApiGatewayV2CustomAuthorizerV1Request = parse(event, kind)?;
-                let arn = arn_of(e.method_arn.as_ref());
-                let (method, path) = from_arn(&arn);
+                let (arn, method, path) = arn_parts(e.method_arn.as_ref());
                 let found = match &self.settings.token_query {
-                    Some(q) => Ok(e
-                        .query_string_parameters
-                        .get(q)
-                        .and_then(|v| clean_token(v))
-                        .map(str::to_string)),
+                    Some(q) => query_token(&e.query_string_parameters, q),
                     None => from_headers(&[&e.headers], &self.token_header),
                 };
-                let (token, credential_error) = split(found);
-                Ok(Incoming {
-                    preflight: preflight(&method, &e.headers),
+                Read {
                     arn_text: e.method_arn,
                     arn,
                     method,
                     path,
-                    token,
-                    credential_error,
+                    found,
+                    headers: Some(e.headers),
                     route_key: None,
-                })
+                }
             }
             EventKind::HttpV2 => {
                 let e: ApiGatewayV2CustomAuthorizerV2Request = parse(event, kind)?;
-                let arn = arn_of(e.route_arn.as_ref());
+                let (arn, _, _) = arn_parts(e.route_arn.as_ref());
                 let method = e.request_context.http.method.as_str().to_string();
                 let raw = e
                     .raw_path
@@ -211,32 +240,20 @@ impl Authorizer {
                     .ok_or_else(|| invalid("no rawPath"))?;
                 let path = strip_stage(raw, e.request_context.stage.as_deref()).to_string();
                 let found = match &self.settings.token_query {
-                    Some(q) => Ok(e
-                        .query_string_parameters
-                        .get(q)
-                        .and_then(|v| clean_token(v))
-                        .map(str::to_string)),
+                    Some(q) => query_token(&e.query_string_parameters, q),
                     None => from_headers(&[&e.headers], &self.token_header),
                 };
-                let (token, credential_error) = split(found);
-                Ok(Incoming {
-                    preflight: preflight(&method, &e.headers),
+                Read {
                     arn_text: e.route_arn,
                     arn,
                     method,
                     path,
-                    token,
-                    credential_error,
+                    found,
+                    headers: Some(e.headers),
                     route_key: e.route_key.or(e.request_context.route_key),
-                })
+                }
             }
-        }
-    }
-}
-
-fn split(found: Found) -> (Option<String>, Option<&'static str>) {
-    match found {
-        Ok(t) => (t, None),
-        Err(why) => (None, Some(why)),
+        };
+        Ok(read.into())
     }
 }
