@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use scopegate::token::peek;
+use scopegate::token::{bearer_token, peek};
 use scopegate::{AuthRequest, Decision, Engine, LoadedPolicy, Severity};
 use scopegate_lambda::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
@@ -229,19 +229,6 @@ fn routes(path: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Trims whitespace and a leading `Bearer ` (any case); empty means no token.
-fn clean_token(raw: &str) -> Option<String> {
-    let t = raw.trim();
-    if t.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let t = match t.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("bearer ") => t.get(7..).unwrap_or("").trim_start(),
-        _ => t,
-    };
-    (!t.is_empty()).then(|| t.to_string())
-}
-
 enum Output {
     Line,
     Json,
@@ -250,9 +237,9 @@ enum Output {
 
 fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
     let token = match (&args.token, &args.token_file) {
-        (Some(t), _) => clean_token(t),
+        (Some(t), _) => bearer_token(t).map(str::to_string),
         (None, Some(f)) => match std::fs::read_to_string(f) {
-            Ok(t) => clean_token(&t),
+            Ok(t) => bearer_token(&t).map(str::to_string),
             Err(e) => {
                 eprintln!("{}: cannot read token: {e}", f.display());
                 return ExitCode::from(2);
@@ -380,15 +367,6 @@ fn explain_keys(engine: &Engine, token: &str) {
 mod tests {
     use super::*;
     use scopegate::LoadError;
-
-    #[test]
-    fn tokens_are_cleaned() {
-        assert_eq!(clean_token("  Bearer abc.def.ghi\n").as_deref(), Some("abc.def.ghi"));
-        assert_eq!(clean_token("bearer  x").as_deref(), Some("x"));
-        assert_eq!(clean_token("x.y.z").as_deref(), Some("x.y.z"));
-        assert_eq!(clean_token(" \n"), None);
-        assert_eq!(clean_token("Bearer "), None);
-    }
 
     #[test]
     fn load_errors_are_typed() {

@@ -336,7 +336,7 @@ fn token_candidates(event: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |v: &serde_json::Value| {
         if let Some(s) = v.as_str()
-            && let Some(t) = scopegate_lambda::clean_token(s)
+            && let Some(t) = scopegate::token::bearer_token(s)
             && t.len() >= 16
         {
             out.push(t.to_string());

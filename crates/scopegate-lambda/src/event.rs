@@ -5,6 +5,7 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerV1Request, ApiGatewayV2CustomAuthorizerV2Request,
 };
 use scopegate::policy::LambdaEventKind;
+use scopegate::token::bearer_token;
 use serde_json::Value;
 
 use crate::arn::ExecuteApiArn;
@@ -58,19 +59,6 @@ pub(crate) struct Incoming {
     pub route_key: Option<String>,
 }
 
-/// Trims whitespace and a leading `Bearer ` (any case); an empty value is no token.
-pub fn clean_token(raw: &str) -> Option<&str> {
-    let t = raw.trim();
-    if t.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let t = match t.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("bearer ") => t.get(7..).unwrap_or("").trim_start(),
-        _ => t,
-    };
-    (!t.is_empty()).then_some(t)
-}
-
 pub(crate) fn invalid(what: impl Into<String>) -> AuthorizerError {
     AuthorizerError::InvalidEvent(what.into())
 }
@@ -94,7 +82,7 @@ fn from_headers(headers: &[&aws_lambda_events::http::HeaderMap], name: &aws_lamb
     match values.first() {
         None => Ok(None),
         Some(v) => match v.to_str() {
-            Ok(s) => Ok(clean_token(s).map(str::to_string)),
+            Ok(s) => Ok(bearer_token(s).map(str::to_string)),
             Err(_) => Err("the token header is not visible ASCII"),
         },
     }
@@ -132,7 +120,7 @@ fn arn_parts(text: Option<&String>) -> (Result<ExecuteApiArn, String>, String, S
 
 /// The token from a single-valued query string map (HTTP API events).
 fn query_token(params: &std::collections::HashMap<String, String>, name: &str) -> Found {
-    Ok(params.get(name).and_then(|v| clean_token(v)).map(str::to_string))
+    Ok(params.get(name).and_then(|v| bearer_token(v)).map(str::to_string))
 }
 
 struct Read {
@@ -173,7 +161,7 @@ impl Authorizer {
                 let token = e
                     .authorization_token
                     .as_deref()
-                    .and_then(clean_token)
+                    .and_then(bearer_token)
                     .map(str::to_string);
                 Read {
                     arn_text: e.method_arn,
@@ -194,7 +182,7 @@ impl Authorizer {
                         _ => Ok(e
                             .query_string_parameters
                             .first(q)
-                            .and_then(clean_token)
+                            .and_then(bearer_token)
                             .map(str::to_string)),
                     },
                     None => from_headers(&[&e.headers], &self.token_header).and_then(|t| {

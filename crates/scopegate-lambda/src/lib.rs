@@ -63,8 +63,8 @@ use scopegate::{AuthRequest, Decision, Engine, Format, GrantBasis, Identity, Loa
 use serde_json::{Value, json};
 
 use crate::arn::ExecuteApiArn;
+pub use crate::event::EventKind;
 use crate::event::invalid;
-pub use crate::event::{EventKind, clean_token};
 use crate::plan::Planner;
 
 /// Why an event got no policy.
@@ -380,15 +380,6 @@ mod tests {
     use super::*;
     use crate::event::strip_stage;
     use scopegate::policy::LambdaEventKind;
-
-    #[test]
-    fn tokens_are_cleaned() {
-        assert_eq!(clean_token("  Bearer abc.def.ghi\n"), Some("abc.def.ghi"));
-        assert_eq!(clean_token("bearer  x"), Some("x"));
-        assert_eq!(clean_token("x.y.z"), Some("x.y.z"));
-        assert_eq!(clean_token(" \n"), None);
-        assert_eq!(clean_token("Bearer "), None);
-    }
 
     #[test]
     fn stage_prefixes_are_removed() {

@@ -239,9 +239,32 @@ pub fn b64url(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 
+/// A credential as people paste it or gateways pass it: surrounding whitespace and a leading
+/// `Bearer ` (any case) removed; an empty value is no token.
+pub fn bearer_token(raw: &str) -> Option<&str> {
+    let t = raw.trim();
+    if t.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let t = match t.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => t.get(7..).unwrap_or("").trim_start(),
+        _ => t,
+    };
+    (!t.is_empty()).then_some(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_prefix_and_whitespace_are_removed() {
+        assert_eq!(bearer_token("  Bearer abc.def.ghi\n"), Some("abc.def.ghi"));
+        assert_eq!(bearer_token("bearer  x"), Some("x"));
+        assert_eq!(bearer_token("x.y.z"), Some("x.y.z"));
+        assert_eq!(bearer_token(" \n"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+    }
 
     fn tok(header: &str, claims: &str) -> String {
         format!("{}.{}.c2ln", b64url(header.as_bytes()), b64url(claims.as_bytes()))
