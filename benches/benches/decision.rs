@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -107,16 +109,9 @@ fn bench_baseline(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(1500))
-        .measurement_time(Duration::from_secs(4))
-        .sample_size(60)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config_with(Duration::from_millis(1500), Duration::from_secs(4));
     targets = bench_decision, bench_baseline
 }
 criterion_main!(benches);

@@ -16,10 +16,11 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
 use std::str::FromStr;
-use std::time::Duration;
 
 use cedar_policy::{Context, Entities, Entity, EntityUid, PolicySet, Request, RestrictedExpression};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -126,16 +127,9 @@ fn bench_peers(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(1000))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(60)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_peers
 }
 criterion_main!(benches);
