@@ -507,3 +507,28 @@ async fn zero_cooldown_and_ttl_never_make_a_hot_loop() {
     assert!(idp.jwks_hits() <= 12, "{} fetches in 1 s", idp.jwks_hits());
     assert!(idp.jwks_hits() >= 2, "it does retry");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_refuses_connections_fails_closed() {
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let text = format!(
+        "version = 1\n[settings.jwks]\n{FAST}\n[[issuers]]\nid = \"gone\"\nissuer = \"https://idp.example\"\njwks_uri = \"http://{closed}/jwks\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n"
+    );
+    let e = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
+        .unwrap()
+        .engine;
+    let t = TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "exp": now() + 600}))
+        .sign(&TestKey::es256("k1"));
+    let d = get(&e, &t).await;
+    assert_eq!(code(&d), "keys_unavailable");
+    assert!(
+        d.reason().contains("request to") && d.reason().contains("failed"),
+        "{}",
+        d.reason()
+    );
+    assert_eq!(e.key_stats()[0].1.failures, 1);
+}
