@@ -34,38 +34,36 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pipeline keeps source and compiled forms apart: [`policy`] (the file as data) ->
-//! [`Engine::compile`] (issuers, [`RouteTable`], interned requirements, parsed keys) ->
-//! [`Engine::decide`].
+//! The crate is laid out as its pipeline: [`policy`] (the file as data) -> the compiler
+//! ([`Engine::compile`]: issuers, [`RouteTable`], interned requirements, parsed keys) -> the
+//! [`Engine`] (authenticate, decide, explain). Every item has one path: the root, or the two
+//! public modules, [`policy`] (built field by field) and [`unverified`] (the untrusted reader,
+//! named for what it does not do).
 
-mod analysis;
-mod cache;
-mod compile;
-mod decision;
-mod engine;
-pub mod expr;
-#[cfg(feature = "network")]
-pub mod fetch;
-mod identity;
-mod key_fetch;
-pub mod keys;
+// Leaves: no imports from the rest of the crate.
+mod expr;
+mod reason;
+mod routes;
+mod text;
+// The pipeline, in order.
+pub mod unverified;
 pub mod policy;
-pub mod profile;
-#[cfg(feature = "network")]
-pub mod remote;
-pub mod routes;
-mod rules;
-pub mod token;
-mod verify;
+mod keys;
+mod model;
+mod compile;
+mod engine;
 
 pub use compile::{CompileError, Diagnostic, Severity};
-pub use decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute, ReasonCode, Rejection};
-pub use engine::{AuthRequest, Compiled, Engine, LoadError, RouteView, Settings};
-pub use identity::Identity;
+pub use engine::{
+    AuthRequest, Compiled, Decision, Denial, Engine, Grant, GrantBasis, Identity, KeyFetch, LoadError, MatchedRoute,
+    RouteAccess, RouteView, Settings, WarmUp,
+};
+pub use expr::{Expr, ExprError};
 pub use jsonwebtoken::Algorithm;
-pub use key_fetch::{KeyFetch, WarmUp};
-pub use policy::{Format, LoadedPolicy, Location, PolicyError, PolicySource};
 #[cfg(feature = "network")]
-pub use remote::{KeySource, KeyStats};
-pub use routes::{RouteId, RouteKey, RouteTable};
-pub use verify::{Issuer, IssuerTable};
+pub use keys::{FetchError, KeySource, KeyStats};
+pub use keys::{JwksError, KeySet, KeyStore, KeysUnavailable, SkippedKey};
+pub use model::{Issuer, IssuerTable};
+pub use policy::load::{Format, LoadedPolicy, Location, PolicyError};
+pub use reason::{ReasonCode, Rejection};
+pub use routes::{METHODS, OverlapError, RouteId, RouteKey, RouteKeyError, RouteTable, Segment};

@@ -1,25 +1,19 @@
-//! Verification keys: JWKS parsing and the per-issuer key store.
-//!
-//! A JWKS is parsed one key at a time: keys of unknown type or algorithm, encryption keys and
-//! symmetric keys are skipped (RFC 7517 §5), never fatal. Keys are picked by their full `kid`
-//! and must agree with the token's `alg`.
+//! JWKS documents parsed one key at a time: keys of unknown type or algorithm, encryption keys
+//! and symmetric keys are skipped (RFC 7517 §5), never fatal. Keys are picked by their full
+//! `kid` and must agree with the token's `alg`.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
-#[cfg(feature = "network")]
-use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
-use crate::token::printable;
+use crate::text::printable;
 
 /// What kind of key material a key is, which fixes the algorithms it can verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyFamily {
+pub(crate) enum KeyFamily {
     /// RSA: RS256/384/512, PS256/384/512.
     Rsa,
     /// EC P-256: ES256.
@@ -34,7 +28,7 @@ pub enum KeyFamily {
 
 impl KeyFamily {
     /// True when a key of this family can verify `alg`.
-    pub fn supports(self, alg: Algorithm) -> bool {
+    pub(crate) fn supports(self, alg: Algorithm) -> bool {
         use Algorithm::*;
         match self {
             KeyFamily::Rsa => matches!(alg, RS256 | RS384 | RS512 | PS256 | PS384 | PS512),
@@ -47,18 +41,19 @@ impl KeyFamily {
 }
 
 /// True for HS256/384/512.
-pub fn is_hmac(alg: Algorithm) -> bool {
+pub(crate) fn is_hmac(alg: Algorithm) -> bool {
     KeyFamily::Hmac.supports(alg)
 }
 
 /// One parsed key, ready to verify.
 #[derive(Clone)]
-pub struct VerificationKey {
+pub(crate) struct VerificationKey {
     kid: Option<String>,
     alg: Option<Algorithm>,
     family: KeyFamily,
     key: DecodingKey,
-    /// Hash of the JWK as published: tells a replaced key from the same key fetched again.
+    /// Hash of the parsed key parameters: tells a replaced key from the same key fetched
+    /// again, whatever the JSON's member order or spacing.
     fingerprint: u64,
 }
 
@@ -77,11 +72,6 @@ impl VerificationKey {
     /// The key id.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
-    }
-
-    /// The algorithm the JWK is bound to, when it states one.
-    pub fn alg(&self) -> Option<Algorithm> {
-        self.alg
     }
 
     /// The key family.
@@ -110,6 +100,7 @@ pub struct SkippedKey {
 
 /// A JWKS document that is unusable as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JwksError {
     /// Not JSON.
     #[error("JWKS is not valid JSON: {0}")]
@@ -121,7 +112,7 @@ pub enum JwksError {
 
 /// Why no key was found for a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyLookupError {
+pub(crate) enum KeyLookupError {
     /// The token has no `kid` and the algorithm is asymmetric.
     NoKid,
     /// No key has this `kid`.
@@ -185,7 +176,7 @@ impl KeySet {
     }
 
     /// Picks the key for a token's `kid` and `alg`.
-    pub fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerificationKey, KeyLookupError> {
+    pub(crate) fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerificationKey, KeyLookupError> {
         if is_hmac(alg) {
             // Secrets are configured, never published, so `kid` carries no meaning for them.
             return self.hmac.as_ref().ok_or(KeyLookupError::NoSecret);
@@ -225,7 +216,7 @@ impl KeySet {
     }
 
     /// All loaded asymmetric keys.
-    pub fn keys(&self) -> impl Iterator<Item = &VerificationKey> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &VerificationKey> {
         self.by_kid.values().flatten()
     }
 
@@ -288,8 +279,7 @@ fn parse_jwk(raw: &Value) -> Result<VerificationKey, String> {
     }
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("unusable key material: {e}"))?;
     let mut hasher = std::hash::DefaultHasher::new();
-    // serde_json's map is ordered, so equal JWKs print (and hash) equally.
-    raw.to_string().hash(&mut hasher);
+    (&jwk.common.key_id, alg, &jwk.algorithm).hash(&mut hasher);
     Ok(VerificationKey {
         kid: jwk.common.key_id.clone(),
         alg,
@@ -315,114 +305,6 @@ fn signature_algorithm(a: &KeyAlgorithm) -> Option<Algorithm> {
         KeyAlgorithm::EdDSA => Algorithm::EdDSA,
         _ => return None,
     })
-}
-
-/// The current keys of one issuer, replaceable at run time without blocking readers.
-///
-/// Offline sources fill it once at compile time; a network source (OIDC discovery / `jwks_uri`)
-/// swaps in new sets as it refreshes. The verifier only ever calls [`KeyStore::current`].
-#[derive(Debug)]
-pub struct KeyStore {
-    local: ArcSwapOption<KeySet>,
-    /// Bumped by [`KeyStore::replace`] when a key goes away.
-    local_epoch: std::sync::atomic::AtomicU64,
-    unavailable: String,
-    #[cfg(feature = "network")]
-    remote: Option<Arc<crate::remote::RemoteKeys>>,
-}
-
-impl KeyStore {
-    fn with(local: Option<KeySet>, unavailable: String) -> KeyStore {
-        KeyStore {
-            local: ArcSwapOption::new(local.map(Arc::new)),
-            local_epoch: std::sync::atomic::AtomicU64::new(0),
-            unavailable,
-            #[cfg(feature = "network")]
-            remote: None,
-        }
-    }
-
-    /// A store holding a fixed set.
-    pub fn fixed(keys: KeySet) -> KeyStore {
-        KeyStore::with(Some(keys), String::new())
-    }
-
-    /// A store with no keys; tokens fail with `keys_unavailable` and this reason.
-    pub fn empty(reason: impl Into<String>) -> KeyStore {
-        KeyStore::with(None, reason.into())
-    }
-
-    #[cfg(feature = "network")]
-    pub(crate) fn remote(keys: crate::remote::RemoteKeys) -> KeyStore {
-        KeyStore {
-            remote: Some(Arc::new(keys)),
-            ..KeyStore::with(None, String::new())
-        }
-    }
-
-    /// True when the keys come from the network (and may be fetched for a decision).
-    pub fn is_remote(&self) -> bool {
-        #[cfg(feature = "network")]
-        return self.remote.is_some();
-        #[cfg(not(feature = "network"))]
-        false
-    }
-
-    #[cfg(feature = "network")]
-    pub(crate) fn remote_keys(&self) -> Option<&Arc<crate::remote::RemoteKeys>> {
-        self.remote.as_ref()
-    }
-
-    /// Where a network store fetches from; `None` for offline keys.
-    #[cfg(feature = "network")]
-    pub fn source(&self) -> Option<&crate::remote::KeySource> {
-        self.remote.as_deref().map(crate::remote::RemoteKeys::source)
-    }
-
-    /// Fetch counters of a network store; `None` for offline keys.
-    #[cfg(feature = "network")]
-    pub fn stats(&self) -> Option<crate::remote::KeyStats> {
-        self.remote.as_deref().map(crate::remote::RemoteKeys::stats)
-    }
-
-    /// The keys now, or why there are none.
-    pub fn current(&self) -> Result<Arc<KeySet>, std::borrow::Cow<'_, str>> {
-        #[cfg(feature = "network")]
-        if let Some(remote) = &self.remote {
-            return remote.current().map_err(std::borrow::Cow::Owned);
-        }
-        self.local
-            .load_full()
-            .ok_or(std::borrow::Cow::Borrowed(self.unavailable.as_str()))
-    }
-
-    /// Changes whenever a key this store trusted stops being trusted; identities verified
-    /// under another epoch must be verified again.
-    pub fn epoch(&self) -> u64 {
-        #[cfg(feature = "network")]
-        if let Some(remote) = &self.remote {
-            return remote.epoch();
-        }
-        self.local_epoch.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Replaces the keys (manual rotation). For a network store the set counts as freshly
-    /// fetched.
-    pub fn replace(&self, keys: KeySet) {
-        #[cfg(feature = "network")]
-        if let Some(remote) = &self.remote {
-            remote.install(keys, Duration::from_secs(60));
-            return;
-        }
-        let old = self.local.swap(Some(Arc::new(keys)));
-        let kept = match (old, self.local.load().as_deref()) {
-            (Some(old), Some(new)) => new.covers(&old),
-            _ => true,
-        };
-        if !kept {
-            self.local_epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -519,11 +401,4 @@ mod tests {
         assert!(!format!("{set:?}").contains("0123456789"), "secret leaked into Debug");
     }
 
-    #[test]
-    fn store_swaps_and_reports_unavailability() {
-        let store = KeyStore::empty("no network key source yet");
-        assert_eq!(store.current().unwrap_err(), "no network key source yet");
-        store.replace(KeySet::default().with_hmac_secret(b"s"));
-        assert!(store.current().unwrap().has_secret());
-    }
 }

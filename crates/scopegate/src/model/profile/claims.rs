@@ -1,15 +1,15 @@
-//! IdP profiles: how each provider names its issuer, scopes, roles and client, and which token
-//! types and algorithms it uses. Every claim name can be overridden per issuer.
+//! The claim rules of one issuer (its profile's, with the issuer's overrides) and reading
+//! scopes, roles, client and audience out of verified claims.
 
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
-use crate::decision::{ReasonCode, Rejection};
-use crate::policy::{IssuerSource, ProfileName};
+use super::profile;
+use crate::policy::IssuerSource;
+use crate::reason::{ReasonCode, Rejection};
 
 /// The claim conventions of one issuer, after profile defaults and overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimRules {
+pub(crate) struct ClaimRules {
     /// Claims holding scopes (string, space separated, or array of strings).
     pub scope_claims: Vec<String>,
     /// Claims holding roles (string or array of strings).
@@ -27,71 +27,24 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_string()).collect()
 }
 
-/// Asymmetric algorithms a profile accepts by default.
-pub fn default_algorithms(profile: ProfileName) -> Vec<Algorithm> {
-    use Algorithm::*;
-    match profile {
-        // Asgardeo lists each key once per algorithm (`_RS256`, `_PS256`).
-        ProfileName::Asgardeo => vec![RS256, PS256],
-        // Auth0 has no EC keys.
-        ProfileName::Auth0 => vec![RS256, PS256],
-        ProfileName::Fusionauth => vec![RS256, RS384, RS512, ES256, ES384, EdDSA],
-        ProfileName::Generic => vec![RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA],
-    }
-}
-
 impl ClaimRules {
-    /// Profile defaults with the issuer's overrides applied.
+    /// Profile defaults with the issuer's overrides applied. For roles, `role_claims` wins
+    /// over the `roles_claim` shorthand, which wins over the profile.
     pub fn for_issuer(src: &IssuerSource) -> ClaimRules {
-        let mut rules = match src.profile {
-            ProfileName::Asgardeo => ClaimRules {
-                scope_claims: strings(&["scope"]),
-                role_claims: strings(&["roles", "groups"]),
-                client_claims: strings(&["client_id", "azp"]),
-                audience_claims: strings(&["aud"]),
-                token_types: strings(&["at+jwt"]),
-            },
-            ProfileName::Fusionauth => ClaimRules {
-                scope_claims: strings(&["scope"]),
-                role_claims: strings(&["roles"]),
-                client_claims: strings(&["client_id", "applicationId"]),
-                audience_claims: strings(&["aud"]),
-                token_types: strings(&["JWT"]),
-            },
-            ProfileName::Auth0 => ClaimRules {
-                scope_claims: strings(&["scope", "permissions"]),
-                role_claims: src.roles_claim.iter().cloned().collect(),
-                client_claims: strings(&["azp", "client_id"]),
-                audience_claims: strings(&["aud"]),
-                token_types: strings(&["JWT", "at+jwt"]),
-            },
-            ProfileName::Generic => ClaimRules {
-                scope_claims: strings(&["scope", "scp"]),
-                role_claims: strings(&["roles"]),
-                client_claims: strings(&["client_id", "azp"]),
-                audience_claims: strings(&["aud"]),
-                token_types: Vec::new(),
-            },
+        let p = profile(src.profile);
+        let given = |over: &Option<Vec<String>>, default: &[&str]| over.clone().unwrap_or_else(|| strings(default));
+        let role_claims = match (&src.role_claims, &src.roles_claim) {
+            (Some(names), _) => names.clone(),
+            (None, Some(name)) => vec![name.clone()],
+            (None, None) => strings(p.role_claims),
         };
-        let overrides = [
-            (&src.scope_claims, &mut rules.scope_claims),
-            (&src.role_claims, &mut rules.role_claims),
-            (&src.client_claims, &mut rules.client_claims),
-            (&src.audience_claims, &mut rules.audience_claims),
-            (&src.token_types, &mut rules.token_types),
-        ];
-        for (given, target) in overrides {
-            if let Some(v) = given {
-                target.clone_from(v);
-            }
+        ClaimRules {
+            scope_claims: given(&src.scope_claims, p.scope_claims),
+            role_claims,
+            client_claims: given(&src.client_claims, p.client_claims),
+            audience_claims: given(&src.audience_claims, p.audience_claims),
+            token_types: given(&src.token_types, p.token_types),
         }
-        if src.profile != ProfileName::Auth0
-            && let Some(c) = &src.roles_claim
-            && src.role_claims.is_none()
-        {
-            rules.role_claims = vec![c.clone()];
-        }
-        rules
     }
 
     /// True when the header `typ` is acceptable.
@@ -150,7 +103,7 @@ impl ClaimRules {
 
 /// What a profile reads from claims.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Extracted {
+pub(crate) struct Extracted {
     /// Scopes, in token order, without repeats.
     pub scopes: Vec<String>,
     /// Roles, in token order, without repeats.
@@ -200,46 +153,10 @@ fn for_each_string(
     }
 }
 
-/// The exact `iss` for an issuer entry: given, or derived from `org` / `domain`.
-pub fn issuer_value(src: &IssuerSource) -> Result<String, String> {
-    if let Some(iss) = &src.issuer {
-        if iss.is_empty() {
-            return Err("`issuer` is empty".into());
-        }
-        return Ok(iss.clone());
-    }
-    match src.profile {
-        ProfileName::Asgardeo => match &src.org {
-            Some(org) if valid_label(org) => Ok(format!("https://api.asgardeo.io/t/{org}/oauth2/token")),
-            Some(org) => Err(format!("`org` `{org}` is not an organisation name")),
-            None => Err("asgardeo issuers need `org` or `issuer`".into()),
-        },
-        ProfileName::Auth0 => match &src.domain {
-            Some(d) if valid_host(d) => Ok(format!("https://{d}/")),
-            Some(d) => Err(format!(
-                "`domain` `{d}` is not a host name (write it without `https://` or `/`)"
-            )),
-            None => Err("auth0 issuers need `domain` or `issuer`".into()),
-        },
-        ProfileName::Fusionauth | ProfileName::Generic => {
-            Err(format!("{} issuers need `issuer`", src.profile.as_str()))
-        }
-    }
-}
-
-fn valid_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-}
-
-fn valid_host(s: &str) -> bool {
-    valid_label(s) && !s.starts_with('.') && !s.ends_with('.')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::ProfileName;
     use serde_json::json;
 
     fn src(profile: ProfileName) -> IssuerSource {
@@ -252,25 +169,6 @@ mod tests {
 
     fn claims(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn issuer_derivation_per_profile() {
-        let mut a = src(ProfileName::Asgardeo);
-        a.org = Some("pharmacy".into());
-        assert_eq!(
-            issuer_value(&a).unwrap(),
-            "https://api.asgardeo.io/t/pharmacy/oauth2/token"
-        );
-        let mut z = src(ProfileName::Auth0);
-        z.domain = Some("pets.us.auth0.com".into());
-        assert_eq!(issuer_value(&z).unwrap(), "https://pets.us.auth0.com/");
-        z.domain = Some("https://pets.us.auth0.com/".into());
-        assert!(issuer_value(&z).unwrap_err().contains("without `https://`"));
-        let mut f = src(ProfileName::Fusionauth);
-        assert!(issuer_value(&f).is_err());
-        f.issuer = Some("acme.com".into());
-        assert_eq!(issuer_value(&f).unwrap(), "acme.com");
     }
 
     #[test]

@@ -1,30 +1,23 @@
 //! Policy analyses for `scopegate check`: routes that can never be allowed, and scope or role
 //! names that no route uses or that no issuer grants.
 
-use std::sync::Arc;
-
-use crate::compile::{Access, CompiledRoute, Diagnostic, Severity};
-use crate::identity::Identity;
-use crate::policy::LoadedPolicy;
-use crate::rules::{BitSet, Rule, Symbols};
-use crate::verify::IssuerTable;
+use super::{Diagnostic, Severity};
+use crate::model::{Access, BitSet, CompiledRoute, Facts, Interner, IssuerTable, Model, Requirement, Symbols};
+use crate::policy::load::LoadedPolicy;
 
 /// Above this many free scope/role atoms a route is not searched exhaustively.
 const MAX_FREE_ATOMS: usize = 16;
 
-pub(crate) fn analyse(
-    out: &mut Vec<Diagnostic>,
-    policy: &LoadedPolicy,
-    issuers: &IssuerTable,
-    symbols: &Symbols,
-    routes: &[CompiledRoute],
-) {
-    for route in routes {
-        let Access::Rule(rule) = &route.access else { continue };
+pub(super) fn analyse(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, model: &Model) {
+    let issuers = &model.issuers;
+    // Analyses run only on policies without errors, so every route compiled: `compiled[i]`
+    // is `routes[i]`.
+    for (i, route) in model.compiled.iter().enumerate() {
+        let Access::Required(rule) = &route.access else { continue };
         if satisfiable(rule, route.issuers.as_deref(), issuers) == Some(false) {
             out.push(Diagnostic {
                 severity: Severity::Warning,
-                location: policy.locate_value(&route.key_text, 0),
+                location: policy.locate(policy.spans().route(i).route.as_ref(), &route.key_text),
                 subject: format!("route `{}`", route.key_text),
                 message: format!(
                     "can never be allowed: no token can satisfy `{}`{}",
@@ -40,18 +33,18 @@ pub(crate) fn analyse(
             });
         }
     }
-    names(out, policy, symbols, routes);
+    names(out, policy, &model.symbols, &model.compiled);
 }
 
 fn names(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, symbols: &Symbols, routes: &[CompiledRoute]) {
     let (mut used_scopes, mut used_roles) = (Vec::new(), Vec::new());
     for r in routes {
-        if let Access::Rule(rule) = &r.access {
+        if let Access::Required(rule) = &r.access {
             rule.mentions(&mut used_scopes, &mut used_roles);
         }
     }
     let used =
-        |ids: &[u32], interner: &crate::rules::Interner, name: &str| ids.iter().any(|i| interner.name(*i) == name);
+        |ids: &[u32], interner: &Interner, name: &str| ids.iter().any(|i| interner.name(*i) == name);
     let src = &policy.source.issuers;
     for (kind, declared_any, known) in [
         (
@@ -108,7 +101,7 @@ fn names(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, symbols: &Symbols, ro
 
 /// `Some(true)` when some identity satisfies the rule, `Some(false)` when none can, `None`
 /// when the search space is too large to tell.
-fn satisfiable(rule: &Rule, allowed: Option<&[u16]>, issuers: &IssuerTable) -> Option<bool> {
+fn satisfiable(rule: &Requirement, allowed: Option<&[u16]>, issuers: &IssuerTable) -> Option<bool> {
     let (mut scopes, mut roles) = (Vec::new(), Vec::new());
     rule.mentions(&mut scopes, &mut roles);
     let (mut mentioned_issuers, mut clients) = (Vec::new(), Vec::new());
@@ -142,22 +135,13 @@ fn satisfiable(rule: &Rule, allowed: Option<&[u16]>, issuers: &IssuerTable) -> O
                         }
                     }
                 }
-                let identity = Identity {
-                    issuer_index: issuer.index,
-                    issuer_id: Arc::clone(&issuer.id),
-                    subject: None,
-                    client: None,
-                    client_symbol: *client,
-                    scopes: Vec::new(),
-                    roles: Vec::new(),
-                    scope_bits,
-                    role_bits,
-                    claims: serde_json::Map::new(),
-                    expires_at: 0.0,
-                    not_before: None,
-                    key_epoch: 0,
+                let facts = Facts {
+                    issuer: issuer.index,
+                    client: *client,
+                    scopes: scope_bits,
+                    roles: role_bits,
                 };
-                if rule.eval(&identity) {
+                if rule.eval(&facts) {
                     return Some(true);
                 }
             }

@@ -10,12 +10,12 @@ use reqwest::Url;
 use reqwest::header::{ACCEPT, CACHE_CONTROL, LOCATION};
 use reqwest::redirect;
 
-use crate::keys::{JwksError, KeySet};
-use crate::token::printable;
+use super::{JwksError, KeySet};
+use crate::text::printable;
 
 /// Limits for one fetch, from `[settings.jwks]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FetchLimits {
+pub(crate) struct FetchLimits {
     /// Limit for establishing a connection.
     pub connect_timeout: Duration,
     /// Limit for the whole request, body included.
@@ -111,7 +111,7 @@ pub enum FetchError {
 }
 
 /// Checks that a URL may be fetched: https, or http to a loopback address.
-pub fn check_url(text: &str) -> Result<Url, FetchError> {
+pub(crate) fn check_url(text: &str) -> Result<Url, FetchError> {
     let url = Url::parse(text).map_err(|e| FetchError::InvalidUrl {
         url: printable(text),
         why: e.to_string(),
@@ -135,7 +135,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// The discovery URL for an issuer (OpenID Connect Discovery 1.0 §4).
-pub fn discovery_url(iss: &str) -> Result<Url, FetchError> {
+pub(crate) fn discovery_url(iss: &str) -> Result<Url, FetchError> {
     check_url(&format!(
         "{}/.well-known/openid-configuration",
         iss.trim_end_matches('/')

@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use reqwest::Url;
 
-use crate::fetch::{FetchError, FetchLimits, Fetcher, check_url, discovery_url};
-use crate::keys::KeySet;
-use crate::policy::{IssuerSource, JwksFetchSource, ProfileName};
+use super::fetch::{FetchError, FetchLimits, FetchedKeys, Fetcher, check_url, discovery_url};
+use super::{KeySet, KeysUnavailable};
+use crate::policy::JwksFetchSource;
 
 /// Where an issuer's keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeySource {
     /// `{iss}/.well-known/openid-configuration`, then its `jwks_uri`.
     Discovery(Url),
@@ -35,29 +36,14 @@ impl std::fmt::Display for KeySource {
 }
 
 impl KeySource {
-    /// Picks the source for an issuer without offline keys: its `jwks_uri`, else the profile's
-    /// fixed JWKS path, else OIDC discovery from `iss`.
-    pub(crate) fn for_issuer(src: &IssuerSource, iss: &str) -> Result<KeySource, String> {
-        if let Some(uri) = &src.jwks_uri {
-            return check_url(uri)
-                .map(KeySource::Jwks)
-                .map_err(|e| format!("`jwks_uri`: {e}"));
-        }
-        let fixed = match src.profile {
-            ProfileName::Asgardeo => iss
-                .strip_suffix("/oauth2/token")
-                .map(|base| format!("{base}/oauth2/jwks")),
-            ProfileName::Auth0 => Some(format!("{}/.well-known/jwks.json", iss.trim_end_matches('/'))),
-            ProfileName::Fusionauth | ProfileName::Generic => None,
-        };
-        if let Some(uri) = fixed {
-            return check_url(&uri)
-                .map(KeySource::Jwks)
-                .map_err(|e| format!("the {} JWKS URL: {e}", src.profile.as_str()));
-        }
-        discovery_url(iss).map(KeySource::Discovery).map_err(|e| {
-            format!("keys cannot be discovered from issuer `{iss}` ({e}); give `jwks_uri`, `jwks_file` or `jwks`")
-        })
+    /// A JWKS URL, checked: https, or plain http to a loopback address.
+    pub(crate) fn jwks(url: &str) -> Result<KeySource, FetchError> {
+        check_url(url).map(KeySource::Jwks)
+    }
+
+    /// OIDC discovery from an issuer (`{iss}/.well-known/openid-configuration`), checked alike.
+    pub(crate) fn discovery(iss: &str) -> Result<KeySource, FetchError> {
+        discovery_url(iss).map(KeySource::Discovery)
     }
 }
 
@@ -106,6 +92,7 @@ pub(crate) struct Lifecycle {
 
 /// Counters an embedding service can export. Totals since the engine was compiled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KeyStats {
     /// Fetch attempts (discovery + JWKS count as one).
     pub fetches: u64,
@@ -130,7 +117,7 @@ struct State {
     /// From discovery; forgotten when a JWKS fetch fails so the next attempt rediscovers.
     jwks_uri: Option<Url>,
     last_attempt: Option<Instant>,
-    last_error: Option<String>,
+    last_error: Option<FetchError>,
     next_refresh: Option<Instant>,
 }
 
@@ -209,21 +196,16 @@ impl RemoteKeys {
     }
 
     /// The keys to verify with now, or why there are none.
-    pub fn current(&self) -> Result<Arc<KeySet>, String> {
+    pub fn current(&self) -> Result<Arc<KeySet>, KeysUnavailable> {
         let Some(keys) = self.keys.load_full() else {
-            let state = self.state();
-            return Err(match &state.last_error {
-                Some(e) => format!("keys could not be fetched: {e}"),
-                None => "keys have not been fetched yet".into(),
+            return Err(match &self.state().last_error {
+                Some(e) => KeysUnavailable::FetchFailed(e.clone()),
+                None => KeysUnavailable::NotFetched,
             });
         };
         let now = now_ms();
         if now >= self.stale_until_ms.load(Ordering::Acquire) {
-            let state = self.state();
-            return Err(format!(
-                "the last good keys are older than the allowed staleness and refreshing failed: {}",
-                state.last_error.as_deref().unwrap_or("no attempt yet")
-            ));
+            return Err(KeysUnavailable::Stale(self.state().last_error.clone()));
         }
         if now >= self.fresh_until_ms.load(Ordering::Relaxed) {
             self.counters.stale_serves.fetch_add(1, Ordering::Relaxed);
@@ -294,7 +276,7 @@ impl RemoteKeys {
     }
 
     /// Fetches now (for warm-up), sharing a fetch already in flight.
-    pub async fn warm_up(self: &Arc<Self>) -> Result<usize, String> {
+    pub async fn warm_up(self: &Arc<Self>) -> Result<usize, KeysUnavailable> {
         let seen = self.attempts.load(Ordering::Acquire);
         {
             let _flight = self.flight.lock().await;
@@ -303,13 +285,11 @@ impl RemoteKeys {
             }
         }
         self.ensure_refresher();
-        match self.keys.load_full() {
-            Some(keys) if self.state().last_error.is_none() => Ok(keys.len()),
-            _ => Err(self
-                .state()
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "keys unavailable".into())),
+        let last_error = self.state().last_error.clone();
+        match (self.keys.load_full(), last_error) {
+            (Some(keys), None) => Ok(keys.len()),
+            (_, Some(e)) => Err(KeysUnavailable::FetchFailed(e)),
+            (None, None) => Err(KeysUnavailable::NotFetched),
         }
     }
 
@@ -351,7 +331,7 @@ impl RemoteKeys {
             Err(e) => {
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
                 let mut state = self.state();
-                state.last_error = Some(e.to_string());
+                state.last_error = Some(e.clone());
                 state.next_refresh = Some(started + self.rules.cooldown);
                 if matches!(e, FetchError::Status { .. } | FetchError::Transport { .. }) {
                     state.jwks_uri = None;
@@ -374,7 +354,7 @@ impl RemoteKeys {
         self.attempts.fetch_add(1, Ordering::AcqRel);
     }
 
-    async fn fetch(&self) -> Result<crate::fetch::FetchedKeys, FetchError> {
+    async fn fetch(&self) -> Result<FetchedKeys, FetchError> {
         let jwks_uri = match &self.source {
             KeySource::Jwks(url) => url.clone(),
             KeySource::Discovery(url) => {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use moka::Expiry;
 use moka::sync::Cache;
 
-use crate::identity::Identity;
+use super::identity::Identity;
 
 #[derive(Clone)]
 struct Entry {

@@ -4,10 +4,13 @@
 #[cfg(feature = "network")]
 use std::sync::Arc;
 
-use crate::decision::{Decision, ReasonCode};
-use crate::engine::Engine;
+use super::Engine;
+use super::decision::Decision;
 #[cfg(feature = "network")]
-use crate::remote::KeyStats;
+use crate::keys::KeyStats;
+use crate::keys::KeysUnavailable;
+use crate::reason::ReasonCode;
+use crate::unverified;
 
 /// A key fetch that may change a decision ([`Engine::key_fetch`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,11 +21,12 @@ pub struct KeyFetch {
 
 /// The outcome of [`Engine::warm_up`] for one network issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WarmUp {
     /// The issuer's id.
     pub issuer: String,
     /// The number of keys loaded, or why none could be.
-    pub outcome: Result<usize, String>,
+    pub outcome: Result<usize, KeysUnavailable>,
 }
 
 impl Engine {
@@ -36,9 +40,9 @@ impl Engine {
         if !matches!(denial.code, ReasonCode::UnknownKey | ReasonCode::KeysUnavailable) {
             return None;
         }
-        let peeked = crate::token::peek(token?, self.settings.max_token_bytes).ok()?;
+        let peeked = unverified::peek(token?, self.settings.max_token_bytes).ok()?;
         let iss = peeked.claims.get("iss")?.as_str()?;
-        let issuer = self.issuers.by_iss(iss)?;
+        let issuer = self.model.issuers.by_iss(iss)?;
         if !issuer.keys.is_remote() {
             return None;
         }
@@ -56,7 +60,7 @@ impl Engine {
     /// Runs a [`KeyFetch`]; true when the key is known afterwards (decide again).
     pub async fn fetch_keys(&self, fetch: &KeyFetch) -> bool {
         #[cfg(feature = "network")]
-        if let Some(remote) = self.issuers.get(fetch.issuer).and_then(|i| i.keys.remote_keys()) {
+        if let Some(remote) = self.model.issuers.get(fetch.issuer).and_then(|i| i.keys.remote_keys()) {
             return remote.resolve_unknown(fetch.kid.as_deref()).await;
         }
         let _ = fetch;
@@ -71,7 +75,7 @@ impl Engine {
         #[cfg(feature = "network")]
         {
             let mut tasks = tokio::task::JoinSet::new();
-            for issuer in self.issuers.iter() {
+            for issuer in self.model.issuers.iter() {
                 if let Some(remote) = issuer.keys.remote_keys() {
                     let remote = Arc::clone(remote);
                     let id = issuer.id().to_string();
@@ -103,7 +107,8 @@ impl Engine {
     /// Fetch counters of every network issuer, by issuer id.
     #[cfg(feature = "network")]
     pub fn key_stats(&self) -> Vec<(&str, KeyStats)> {
-        self.issuers
+        self.model
+            .issuers
             .iter()
             .filter_map(|i| i.keys.stats().map(|s| (i.id(), s)))
             .collect()

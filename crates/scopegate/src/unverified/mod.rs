@@ -1,20 +1,25 @@
-//! Reading a compact JWS without trusting it: size cap, strict JSON, header fields.
+//! The untrusted side of a request: credentials as adapters find them, and a compact JWS read
+//! without trusting it (size cap, strict JSON, header fields).
 //!
-//! Nothing here verifies anything. The output only chooses the issuer and the key; every claim
-//! is re-checked after the signature verifies.
+//! Nothing here verifies anything, which is why the module is named for it (the way
+//! jsonwebtoken names `insecure_decode`). [`peek`] only chooses the issuer and the key; every
+//! claim is checked again after the signature verifies.
+
+mod credentials;
+mod json;
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use jsonwebtoken::Algorithm;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::decision::{ReasonCode, Rejection};
+pub use credentials::{Credentials, Scheme, is_cors_preflight};
+pub use json::{MAX_JSON_DEPTH, parse_strict};
 
-/// Deepest JSON nesting accepted in a header or claims set.
-pub const MAX_JSON_DEPTH: usize = 16;
+use crate::reason::{ReasonCode, Rejection};
+use crate::text::printable;
 
 /// Base64url without padding, canonical trailing bits only (RFC 7515 §2).
 const B64: GeneralPurpose = GeneralPurpose::new(
@@ -143,128 +148,14 @@ fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<String
     }
 }
 
-/// Shortens attacker-controlled text before it goes into a message.
-pub(crate) fn printable(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .take(64)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if s.chars().count() > 64 {
-        out.push('…');
-    }
-    out
-}
-
-/// Parses JSON rejecting duplicate member names and nesting deeper than [`MAX_JSON_DEPTH`].
-pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = Strict { depth: MAX_JSON_DEPTH }.deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
-}
-
-#[derive(Clone, Copy)]
-struct Strict {
-    depth: usize,
-}
-
-impl Strict {
-    fn nested<E: de::Error>(self) -> Result<Strict, E> {
-        match self.depth.checked_sub(1) {
-            Some(depth) => Ok(Strict { depth }),
-            None => Err(E::custom(format!("nested deeper than {MAX_JSON_DEPTH} levels"))),
-        }
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Strict {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Strict {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let inner = self.nested()?;
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(inner)? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let inner = self.nested()?;
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(inner)?;
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate member `{}`", printable(&key))));
-            }
-            out.insert(key, value);
-        }
-        Ok(Value::Object(out))
-    }
-}
-
-/// Encodes bytes as unpadded base64url (used by tests and tools that build tokens).
-pub fn b64url(bytes: &[u8]) -> String {
-    B64.encode(bytes)
-}
-
-/// A credential as people paste it or gateways pass it: surrounding whitespace and a leading
-/// `Bearer ` (any case) removed; an empty value is no token.
-pub fn bearer_token(raw: &str) -> Option<&str> {
-    let t = raw.trim();
-    if t.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let t = match t.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("bearer ") => t.get(7..).unwrap_or("").trim_start(),
-        _ => t,
-    };
-    (!t.is_empty()).then_some(t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn bearer_prefix_and_whitespace_are_removed() {
-        assert_eq!(bearer_token("  Bearer abc.def.ghi\n"), Some("abc.def.ghi"));
-        assert_eq!(bearer_token("bearer  x"), Some("x"));
-        assert_eq!(bearer_token("x.y.z"), Some("x.y.z"));
-        assert_eq!(bearer_token(" \n"), None);
-        assert_eq!(bearer_token("Bearer "), None);
+    fn b64url(bytes: &[u8]) -> String {
+        B64.encode(bytes)
     }
+
 
     fn tok(header: &str, claims: &str) -> String {
         format!("{}.{}.c2ln", b64url(header.as_bytes()), b64url(claims.as_bytes()))

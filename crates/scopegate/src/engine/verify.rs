@@ -1,103 +1,13 @@
 //! Token verification: issuer by exact `iss`, algorithm and key checks, signature, claims.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
-use crate::decision::{ReasonCode, Rejection};
-use crate::identity::Identity;
-use crate::keys::{KeyLookupError, KeyStore};
-use crate::policy::ProfileName;
-use crate::profile::ClaimRules;
-use crate::rules::Symbols;
-use crate::token::{self, printable};
-
-/// A trusted issuer, compiled.
-#[derive(Debug)]
-pub struct Issuer {
-    pub(crate) index: u16,
-    pub(crate) id: Arc<str>,
-    pub(crate) iss: String,
-    pub(crate) profile: ProfileName,
-    pub(crate) audiences: Vec<String>,
-    pub(crate) algorithms: Vec<Algorithm>,
-    pub(crate) claims: ClaimRules,
-    pub(crate) keys: KeyStore,
-}
-
-impl Issuer {
-    /// The id used in the policy.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The exact `iss` value accepted.
-    pub fn iss(&self) -> &str {
-        &self.iss
-    }
-
-    /// The profile.
-    pub fn profile(&self) -> ProfileName {
-        self.profile
-    }
-
-    /// Accepted audiences.
-    pub fn audiences(&self) -> &[String] {
-        &self.audiences
-    }
-
-    /// Accepted algorithms.
-    pub fn algorithms(&self) -> &[Algorithm] {
-        &self.algorithms
-    }
-
-    /// Claim conventions.
-    pub fn claim_rules(&self) -> &ClaimRules {
-        &self.claims
-    }
-
-    /// The issuer's keys.
-    pub fn keys(&self) -> &KeyStore {
-        &self.keys
-    }
-}
-
-/// Issuers by exact `iss`.
-#[derive(Debug, Default)]
-pub struct IssuerTable {
-    by_iss: HashMap<String, u16, foldhash::fast::FixedState>,
-    issuers: Vec<Issuer>,
-}
-
-impl IssuerTable {
-    pub(crate) fn push(&mut self, issuer: Issuer) {
-        self.by_iss.insert(issuer.iss.clone(), issuer.index);
-        self.issuers.push(issuer);
-    }
-
-    /// The issuer with this exact `iss`.
-    pub fn by_iss(&self, iss: &str) -> Option<&Issuer> {
-        self.by_iss.get(iss).and_then(|&i| self.issuers.get(i as usize))
-    }
-
-    /// The issuer at an index.
-    pub fn get(&self, index: u16) -> Option<&Issuer> {
-        self.issuers.get(index as usize)
-    }
-
-    /// All issuers, in policy order.
-    pub fn iter(&self) -> impl Iterator<Item = &Issuer> {
-        self.issuers.iter()
-    }
-
-    /// The policy id of an issuer index.
-    pub fn id_of(&self, index: u16) -> String {
-        self.get(index)
-            .map_or_else(|| format!("#{index}"), |i| i.id.to_string())
-    }
-}
+use super::identity::Identity;
+use crate::keys::KeyLookupError;
+use crate::model::{Facts, IssuerTable, Symbols};
+use crate::reason::{ReasonCode, Rejection};
+use crate::text::printable;
+use crate::unverified;
 
 /// Clock rules shared by fresh verification and cache hits.
 pub(crate) fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: u64, leeway: u64) -> Result<(), Rejection> {
@@ -162,7 +72,7 @@ pub(crate) struct Verifier<'a> {
 impl Verifier<'_> {
     /// Verifies a token completely and builds its identity.
     pub fn verify(&self, token: &str, now: u64) -> Result<Identity, Rejection> {
-        let peeked = token::peek(token, self.max_token_bytes)?;
+        let peeked = unverified::peek(token, self.max_token_bytes)?;
         let claims = peeked.claims;
         let header = peeked.header;
 
@@ -273,13 +183,15 @@ impl Verifier<'_> {
         let extracted = issuer.claims.extract(&claims)?;
         let client_symbol = extracted.client.as_deref().and_then(|c| self.symbols.clients.get(c));
         Ok(Identity {
-            issuer_index: issuer.index,
+            facts: Facts {
+                issuer: issuer.index,
+                client: client_symbol,
+                scopes: self.symbols.scopes.bits(&extracted.scopes),
+                roles: self.symbols.roles.bits(&extracted.roles),
+            },
             issuer_id: issuer.id.clone(),
             subject,
             client: extracted.client,
-            client_symbol,
-            scope_bits: self.symbols.scopes.bits(&extracted.scopes),
-            role_bits: self.symbols.roles.bits(&extracted.roles),
             scopes: extracted.scopes,
             roles: extracted.roles,
             claims,

@@ -4,24 +4,23 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::rules::BitSet;
+use crate::model::Facts;
+use crate::text::printable;
 
 /// Who a valid token speaks for. Built once per token and cached.
 #[derive(Debug, Clone)]
 pub struct Identity {
-    pub(crate) issuer_index: u16,
+    /// What requirements are decided on.
+    pub(crate) facts: Facts,
     pub(crate) issuer_id: Arc<str>,
     pub(crate) subject: Option<String>,
     pub(crate) client: Option<String>,
-    pub(crate) client_symbol: Option<u32>,
     pub(crate) scopes: Vec<String>,
     pub(crate) roles: Vec<String>,
-    pub(crate) scope_bits: BitSet,
-    pub(crate) role_bits: BitSet,
     pub(crate) claims: Map<String, Value>,
     pub(crate) expires_at: f64,
     pub(crate) not_before: Option<f64>,
-    /// The issuer's key epoch at verification ([`crate::keys::KeyStore::epoch`]).
+    /// The issuer's key epoch at verification: a key withdrawn since then invalidates it.
     pub(crate) key_epoch: u64,
 }
 
@@ -68,7 +67,7 @@ impl Identity {
             self.issuer_id,
             self.subject
                 .as_deref()
-                .map_or("(none)".to_string(), |s| format!("`{}`", crate::token::printable(s))),
+                .map_or("(none)".to_string(), |s| format!("`{}`", printable(s))),
             self.scopes,
             self.roles
         )

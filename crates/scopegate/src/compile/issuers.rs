@@ -1,0 +1,211 @@
+//! `[[issuers]]` -> the issuer table: exact `iss`, algorithms, claim rules and keys.
+
+use jsonwebtoken::Algorithm;
+
+use super::Ctx;
+use crate::keys::{KeySet, KeyStore, is_hmac};
+use crate::model::profile::{ClaimRules, issuer_value, profile};
+use crate::model::{Issuer, IssuerTable};
+use crate::policy::spans::{IssuerSpans, entry};
+use crate::policy::{InlineJwks, IssuerSource};
+
+pub(super) fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
+    let policy = ctx.policy;
+    let mut table = IssuerTable::default();
+    let mut seen_ids: Vec<&str> = Vec::new();
+    let mut seen_iss: Vec<(String, String)> = Vec::new();
+    for (i, src) in policy.source.issuers.iter().enumerate() {
+        let spans = policy.spans().issuer(i);
+        let subject = format!("issuers[{i}] `{}`", src.id);
+        let at_id = ctx.at(spans.id.as_ref(), &src.id);
+        if src.id.is_empty() || src.id.chars().any(|c| c.is_whitespace() || c == '"') {
+            ctx.error(&subject, None, "`id` must be a non-empty name without spaces or quotes");
+        }
+        if seen_ids.contains(&src.id.as_str()) {
+            ctx.error(&subject, at_id.clone(), format!("issuer id `{}` is used twice", src.id));
+        }
+        seen_ids.push(&src.id);
+        let iss = match issuer_value(src) {
+            Ok(v) => v,
+            Err(e) => {
+                ctx.error(&subject, at_id, e);
+                continue;
+            }
+        };
+        if let Some((other, _)) = seen_iss.iter().find(|(_, v)| *v == iss) {
+            let message = format!("issuer `{iss}` is already configured as `{other}`; `iss` must pick one issuer");
+            ctx.error(&subject, at_id.clone(), message);
+        }
+        seen_iss.push((src.id.clone(), iss.clone()));
+        if src.audiences.is_empty() {
+            let message = "`audiences` is required: a token for another API must not be accepted here";
+            ctx.error(&subject, at_id, message);
+        }
+        let algorithms = compile_algorithms(ctx, &subject, src, spans);
+        let keys = compile_keys(ctx, &subject, src, spans, &iss, &algorithms);
+        let Ok(index) = u16::try_from(i) else {
+            ctx.error(&subject, None, "more than 65535 issuers");
+            break;
+        };
+        table.push(Issuer {
+            index,
+            id: src.id.as_str().into(),
+            iss,
+            profile: src.profile,
+            audiences: src.audiences.clone(),
+            algorithms,
+            claims: ClaimRules::for_issuer(src),
+            keys,
+        });
+    }
+    table
+}
+
+fn compile_algorithms(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &IssuerSpans) -> Vec<Algorithm> {
+    let Some(names) = &src.algorithms else {
+        let mut algs = profile(src.profile).algorithms.to_vec();
+        if src.hmac_secret_env.is_some() {
+            algs.extend([Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+        }
+        return algs;
+    };
+    let mut algs = Vec::new();
+    for (j, name) in names.iter().enumerate() {
+        let at = ctx.at(entry(&spans.algorithms, j), name);
+        match name.parse::<Algorithm>() {
+            Ok(a) if is_hmac(a) && src.hmac_secret_env.is_none() => ctx.error(
+                subject,
+                at,
+                format!("{name} needs `hmac_secret_env`: HMAC is never verified with a published key"),
+            ),
+            Ok(a) => algs.push(a),
+            Err(_) => ctx.error(subject, at, format!("unknown algorithm `{name}`; expected one of RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA HS256 HS384 HS512")),
+        }
+    }
+    if names.is_empty() {
+        ctx.error(subject, None, "`algorithms` is empty: no token could verify");
+    }
+    algs
+}
+
+/// The offline key set the entry describes (`jwks_file`, `jwks`, `hmac_secret_env`), if any.
+fn offline_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &IssuerSpans) -> Option<KeySet> {
+    let mut set: Option<KeySet> = None;
+    if let Some(path) = &src.jwks_file {
+        let full = ctx.policy.resolve(path);
+        let shown = path.display().to_string();
+        let at = ctx.at(spans.jwks_file.as_ref(), &shown);
+        match std::fs::read(&full) {
+            Ok(bytes) => match KeySet::from_jwks_json(&bytes) {
+                Ok(s) => set = Some(s),
+                Err(e) => ctx.error(subject, at, format!("{}: {e}", full.display())),
+            },
+            Err(e) => ctx.error(subject, at, format!("cannot read `{}`: {e}", full.display())),
+        }
+    }
+    if let Some(inline) = &src.jwks {
+        let parsed = match inline {
+            InlineJwks::Text(t) => KeySet::from_jwks_json(t.as_bytes()),
+            InlineJwks::Document(d) => KeySet::from_jwks(&serde_json::to_value(d).unwrap_or_default()),
+        };
+        match parsed {
+            Ok(s) => set = Some(s),
+            Err(e) => ctx.error(subject, None, format!("inline `jwks`: {e}")),
+        }
+    }
+    if let Some(var) = &src.hmac_secret_env {
+        let at = ctx.at(spans.hmac_secret_env.as_ref(), var);
+        match ctx.policy.secret(var) {
+            Some(secret) if !secret.is_empty() => {
+                if secret.len() < 32 {
+                    let message = format!("the secret in `{var}` is {} bytes; HS256 wants at least 32", secret.len());
+                    ctx.warn(subject, at, message);
+                }
+                set = Some(set.unwrap_or_default().with_hmac_secret(secret.as_bytes()));
+            }
+            _ => ctx.error(subject, at, format!("environment variable `{var}` (hmac_secret_env) is not set")),
+        }
+    }
+    set
+}
+
+fn compile_keys(
+    ctx: &mut Ctx<'_>,
+    subject: &str,
+    src: &IssuerSource,
+    spans: &IssuerSpans,
+    iss: &str,
+    algorithms: &[Algorithm],
+) -> KeyStore {
+    let offline = [src.jwks_file.is_some(), src.jwks.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if offline > 1 || (offline == 1 && src.jwks_uri.is_some()) {
+        ctx.error(subject, None, "give only one of `jwks_file`, `jwks` and `jwks_uri`");
+    }
+    let Some(set) = offline_keys(ctx, subject, src, spans) else {
+        return network_keys(ctx, subject, src, spans, iss);
+    };
+    for skipped in set.skipped() {
+        let kid = skipped.kid.as_deref().unwrap_or("(no kid)");
+        ctx.warn(subject, None, format!("JWKS key {kid:?} skipped: {}", skipped.reason));
+    }
+    let usable = set.keys().any(|k| algorithms.iter().any(|a| k.family().supports(*a)));
+    if !usable && !set.has_secret() {
+        let message = "no key can verify any allowed algorithm: every token will fail with unknown_key";
+        ctx.warn(subject, None, message);
+    }
+    KeyStore::fixed(set)
+}
+
+#[cfg(feature = "network")]
+fn network_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &IssuerSpans, iss: &str) -> KeyStore {
+    use crate::keys::{Network, RemoteKeys};
+    let source = match key_source(src, iss) {
+        Ok(s) => s,
+        Err(e) => {
+            let at = src.jwks_uri.as_ref().and_then(|uri| ctx.at(spans.jwks_uri.as_ref(), uri));
+            ctx.error(subject, at, e.clone());
+            return KeyStore::empty(e);
+        }
+    };
+    if ctx.network.is_none() {
+        match Network::new(&ctx.policy.source.settings.jwks) {
+            Ok(n) => ctx.network = Some(Some(n)),
+            Err(e) => {
+                ctx.network = Some(None);
+                ctx.error("settings.jwks", None, e);
+            }
+        }
+    }
+    match ctx.network.clone().flatten() {
+        Some(n) => KeyStore::remote(RemoteKeys::new(src.id.as_str().into(), iss.to_string(), source, n)),
+        None => KeyStore::empty("the HTTP client could not be built"),
+    }
+}
+
+/// Where a network issuer's keys come from: its `jwks_uri`, else its profile's fixed JWKS
+/// URL, else OIDC discovery from `iss`.
+#[cfg(feature = "network")]
+fn key_source(src: &IssuerSource, iss: &str) -> Result<crate::keys::KeySource, String> {
+    use crate::keys::KeySource;
+    if let Some(uri) = &src.jwks_uri {
+        return KeySource::jwks(uri).map_err(|e| format!("`jwks_uri`: {e}"));
+    }
+    if let Some(uri) = (profile(src.profile).jwks_url)(iss) {
+        return KeySource::jwks(&uri).map_err(|e| format!("the {} JWKS URL: {e}", src.profile.as_str()));
+    }
+    KeySource::discovery(iss).map_err(|e| {
+        format!("keys cannot be discovered from issuer `{iss}` ({e}); give `jwks_uri`, `jwks_file` or `jwks`")
+    })
+}
+
+#[cfg(not(feature = "network"))]
+fn network_keys(ctx: &mut Ctx<'_>, subject: &str, _src: &IssuerSource, _spans: &IssuerSpans, _iss: &str) -> KeyStore {
+    let reason =
+        "no offline key source (`jwks_file`, `jwks`, `hmac_secret_env`) and this build has no `network` feature";
+    let message = format!("{reason}: tokens from this issuer fail with keys_unavailable");
+    ctx.warn(subject, None, message);
+    KeyStore::empty(reason)
+}

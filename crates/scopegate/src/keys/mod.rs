@@ -1,0 +1,19 @@
+//! Verification keys: JWKS parsing and the per-issuer key store; behind the `network` feature,
+//! HTTP fetching and the JWKS lifecycle (discovery, refresh, single flight, stale-if-error).
+
+#[cfg(feature = "network")]
+mod fetch;
+mod jwks;
+#[cfg(feature = "network")]
+mod remote;
+mod store;
+
+#[cfg(feature = "network")]
+pub use fetch::FetchError;
+pub(crate) use jwks::{KeyLookupError, is_hmac};
+pub use jwks::{JwksError, KeySet, SkippedKey};
+#[cfg(feature = "network")]
+pub use remote::{KeySource, KeyStats};
+#[cfg(feature = "network")]
+pub(crate) use remote::{Network, RemoteKeys};
+pub use store::{KeyStore, KeysUnavailable};

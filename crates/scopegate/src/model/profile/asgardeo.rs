@@ -1,0 +1,31 @@
+//! WSO2 Asgardeo: `https://api.asgardeo.io/t/{org}/oauth2/token`, keys at `…/oauth2/jwks`,
+//! `at+jwt` access tokens, each key listed once per algorithm (`_RS256`, `_PS256`).
+
+use jsonwebtoken::Algorithm::{PS256, RS256};
+
+use super::{Profile, valid_label};
+use crate::policy::IssuerSource;
+
+pub(super) static PROFILE: Profile = Profile {
+    scope_claims: &["scope"],
+    role_claims: &["roles", "groups"],
+    client_claims: &["client_id", "azp"],
+    audience_claims: &["aud"],
+    token_types: &["at+jwt"],
+    algorithms: &[RS256, PS256],
+    issuer,
+    jwks_url,
+};
+
+fn issuer(src: &IssuerSource) -> Result<String, String> {
+    match &src.org {
+        Some(org) if valid_label(org) => Ok(format!("https://api.asgardeo.io/t/{org}/oauth2/token")),
+        Some(org) => Err(format!("`org` `{org}` is not an organisation name")),
+        None => Err("asgardeo issuers need `org` or `issuer`".into()),
+    }
+}
+
+fn jwks_url(iss: &str) -> Option<String> {
+    iss.strip_suffix("/oauth2/token")
+        .map(|base| format!("{base}/oauth2/jwks"))
+}

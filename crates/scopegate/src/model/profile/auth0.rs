@@ -1,0 +1,34 @@
+//! Auth0: `https://{domain}/` (the trailing slash is part of it), keys at
+//! `/.well-known/jwks.json`, scopes in `scope` and RBAC `permissions`, roles only in a
+//! namespaced claim the tenant adds (`roles_claim`). No EC keys.
+
+use jsonwebtoken::Algorithm::{PS256, RS256};
+
+use super::{Profile, valid_host};
+use crate::policy::IssuerSource;
+
+pub(super) static PROFILE: Profile = Profile {
+    scope_claims: &["scope", "permissions"],
+    // Roles come only from `roles_claim`: Auth0 has no standard roles claim.
+    role_claims: &[],
+    client_claims: &["azp", "client_id"],
+    audience_claims: &["aud"],
+    token_types: &["JWT", "at+jwt"],
+    algorithms: &[RS256, PS256],
+    issuer,
+    jwks_url,
+};
+
+fn issuer(src: &IssuerSource) -> Result<String, String> {
+    match &src.domain {
+        Some(d) if valid_host(d) => Ok(format!("https://{d}/")),
+        Some(d) => Err(format!(
+            "`domain` `{d}` is not a host name (write it without `https://` or `/`)"
+        )),
+        None => Err("auth0 issuers need `domain` or `issuer`".into()),
+    }
+}
+
+fn jwks_url(iss: &str) -> Option<String> {
+    Some(format!("{}/.well-known/jwks.json", iss.trim_end_matches('/')))
+}

@@ -1,0 +1,17 @@
+//! FusionAuth: the issuer is whatever the tenant sets (it may be a non-URL like `acme.com`, so
+//! keys then need `jwks_uri`); HS256 tenants sign with a shared secret (`hmac_secret_env`).
+
+use jsonwebtoken::Algorithm::{ES256, ES384, EdDSA, RS256, RS384, RS512};
+
+use super::{Profile, issuer_required, no_fixed_jwks};
+
+pub(super) static PROFILE: Profile = Profile {
+    scope_claims: &["scope"],
+    role_claims: &["roles"],
+    client_claims: &["client_id", "applicationId"],
+    audience_claims: &["aud"],
+    token_types: &["JWT"],
+    algorithms: &[RS256, RS384, RS512, ES256, ES384, EdDSA],
+    issuer: issuer_required,
+    jwks_url: no_fixed_jwks,
+};

@@ -1,0 +1,122 @@
+//! Identity-provider profiles: one file per provider says where its issuer, keys, scopes,
+//! roles and client come from, which token types and algorithms it uses. A new provider is a
+//! new file here and a [`ProfileName`] variant.
+
+mod asgardeo;
+mod auth0;
+mod claims;
+mod fusionauth;
+mod generic;
+
+use jsonwebtoken::Algorithm;
+
+pub(crate) use claims::ClaimRules;
+
+use crate::policy::{IssuerSource, ProfileName};
+
+/// What one identity provider's tokens and endpoints look like. Every claim name can be
+/// overridden per issuer.
+pub(crate) struct Profile {
+    /// Claims holding scopes (a space-separated string or an array of strings).
+    pub scope_claims: &'static [&'static str],
+    /// Claims holding roles (string or array of strings).
+    pub role_claims: &'static [&'static str],
+    /// Claims naming the client, first present wins.
+    pub client_claims: &'static [&'static str],
+    /// Claims compared with the configured audiences.
+    pub audience_claims: &'static [&'static str],
+    /// Accepted header `typ` values; empty accepts any value or none.
+    pub token_types: &'static [&'static str],
+    /// Asymmetric algorithms accepted by default.
+    pub algorithms: &'static [Algorithm],
+    /// The `iss` derived from the entry's own fields when `issuer` is not given.
+    pub issuer: fn(&IssuerSource) -> Result<String, String>,
+    /// The provider's fixed JWKS URL for an `iss`, when it has one (else: OIDC discovery).
+    pub jwks_url: fn(&str) -> Option<String>,
+}
+
+/// The profile of a provider family.
+pub(crate) fn profile(name: ProfileName) -> &'static Profile {
+    match name {
+        ProfileName::Asgardeo => &asgardeo::PROFILE,
+        ProfileName::Auth0 => &auth0::PROFILE,
+        ProfileName::Fusionauth => &fusionauth::PROFILE,
+        ProfileName::Generic => &generic::PROFILE,
+    }
+}
+
+/// The exact `iss` for an issuer entry: given, or derived by its profile.
+pub(crate) fn issuer_value(src: &IssuerSource) -> Result<String, String> {
+    match &src.issuer {
+        Some(iss) if iss.is_empty() => Err("`issuer` is empty".into()),
+        Some(iss) => Ok(iss.clone()),
+        None => (profile(src.profile).issuer)(src),
+    }
+}
+
+/// For profiles whose issuer cannot be derived from other fields.
+fn issuer_required(src: &IssuerSource) -> Result<String, String> {
+    Err(format!("{} issuers need `issuer`", src.profile.as_str()))
+}
+
+/// For profiles without a fixed JWKS path.
+fn no_fixed_jwks(_iss: &str) -> Option<String> {
+    None
+}
+
+fn valid_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+fn valid_host(s: &str) -> bool {
+    valid_label(s) && !s.starts_with('.') && !s.ends_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(profile: ProfileName) -> IssuerSource {
+        IssuerSource {
+            id: "x".into(),
+            profile,
+            ..IssuerSource::default()
+        }
+    }
+
+    #[test]
+    fn issuer_derivation_per_profile() {
+        let mut a = src(ProfileName::Asgardeo);
+        a.org = Some("pharmacy".into());
+        assert_eq!(
+            issuer_value(&a).unwrap(),
+            "https://api.asgardeo.io/t/pharmacy/oauth2/token"
+        );
+        let mut z = src(ProfileName::Auth0);
+        z.domain = Some("pets.us.auth0.com".into());
+        assert_eq!(issuer_value(&z).unwrap(), "https://pets.us.auth0.com/");
+        z.domain = Some("https://pets.us.auth0.com/".into());
+        assert!(issuer_value(&z).unwrap_err().contains("without `https://`"));
+        let mut f = src(ProfileName::Fusionauth);
+        assert!(issuer_value(&f).is_err());
+        f.issuer = Some("acme.com".into());
+        assert_eq!(issuer_value(&f).unwrap(), "acme.com");
+    }
+
+    #[test]
+    fn fixed_jwks_paths() {
+        let url = |p: ProfileName, iss: &str| (profile(p).jwks_url)(iss);
+        assert_eq!(
+            url(ProfileName::Asgardeo, "https://api.asgardeo.io/t/pharmacy/oauth2/token").as_deref(),
+            Some("https://api.asgardeo.io/t/pharmacy/oauth2/jwks")
+        );
+        assert_eq!(
+            url(ProfileName::Auth0, "https://pets.us.auth0.com/").as_deref(),
+            Some("https://pets.us.auth0.com/.well-known/jwks.json")
+        );
+        assert_eq!(url(ProfileName::Generic, "https://idp.example"), None);
+        assert_eq!(url(ProfileName::Fusionauth, "acme.com"), None);
+    }
+}
