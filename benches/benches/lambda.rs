@@ -23,7 +23,7 @@ fn bench_lambda(c: &mut Criterion) {
     let f = fixture();
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let engine = Arc::new(scopegate_benches::engine(POLICY_ROUTES, true));
-    let authorizer = Authorizer::new(engine).unwrap();
+    let authorizer = Authorizer::new(engine, &Default::default()).unwrap();
     let (method, path) = request(POLICY_ROUTES);
     let event = json!({
         "type": "TOKEN",

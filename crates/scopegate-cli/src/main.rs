@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use scopegate::token::{bearer_token, peek};
-use scopegate::{AuthRequest, Decision, Engine, LoadedPolicy, Severity};
+use scopegate::unverified::{Credentials, Scheme, peek};
+use scopegate::{AuthRequest, Decision, Engine, LoadError, LoadedPolicy, Severity};
 use scopegate_lambda::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 
@@ -97,11 +97,11 @@ fn main() -> ExitCode {
 /// the error the runtime would post: `Unauthorized` on stdout (exit 1), anything else on
 /// stderr (exit 2).
 fn authorize_event(path: &Path, now: Option<u64>) -> ExitCode {
-    let engine = match load(path) {
-        Ok(e) => e,
+    let (loaded, engine) = match load_policy(path) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let mut authorizer = match Authorizer::new(Arc::new(engine)) {
+    let mut authorizer = match Authorizer::new(Arc::new(engine), &loaded.source.lambda) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{}: {e}", path.display());
@@ -151,12 +151,20 @@ fn authorize_event(path: &Path, now: Option<u64>) -> ExitCode {
 }
 
 fn load(path: &Path) -> Result<Engine, ExitCode> {
-    match Engine::from_path(path) {
-        Ok(compiled) => {
+    load_policy(path).map(|(_, engine)| engine)
+}
+
+/// The policy and its engine; warnings and errors are printed, errors exit with 2.
+fn load_policy(path: &Path) -> Result<(LoadedPolicy, Engine), ExitCode> {
+    let compiled = LoadedPolicy::from_path(path)
+        .map_err(LoadError::from)
+        .and_then(|loaded| Ok((Engine::compile(&loaded)?, loaded)));
+    match compiled {
+        Ok((compiled, loaded)) => {
             for w in &compiled.warnings {
                 eprintln!("{w}");
             }
-            Ok(compiled.engine)
+            Ok((loaded, compiled.engine))
         }
         Err(e) => {
             eprintln!("{e}");
@@ -211,13 +219,9 @@ fn routes(path: &Path) -> ExitCode {
         .map(|r| {
             let issuers = match r.issuers {
                 None => "any".to_string(),
-                Some(list) => list
-                    .iter()
-                    .map(|i| engine.issuers().id_of(*i))
-                    .collect::<Vec<_>>()
-                    .join(","),
+                Some(ids) => ids.join(","),
             };
-            (r.key.to_string(), r.requirement.to_string(), issuers)
+            (r.key.to_string(), r.access.to_string(), issuers)
         })
         .collect();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
@@ -237,9 +241,9 @@ enum Output {
 
 fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
     let token = match (&args.token, &args.token_file) {
-        (Some(t), _) => bearer_token(t).map(str::to_string),
+        (Some(t), _) => pasted_token(t),
         (None, Some(f)) => match std::fs::read_to_string(f) {
-            Ok(t) => bearer_token(&t).map(str::to_string),
+            Ok(t) => pasted_token(&t),
             Err(e) => {
                 eprintln!("{}: cannot read token: {e}", f.display());
                 return ExitCode::from(2);
@@ -276,6 +280,11 @@ fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// A token as people paste it: whitespace and a leading `Bearer ` removed, empty is none.
+fn pasted_token(text: &str) -> Option<String> {
+    Credentials::parse(text, Scheme::Lenient).token().map(str::to_string)
 }
 
 fn decision_json(d: &Decision) -> Value {
@@ -366,7 +375,6 @@ fn explain_keys(engine: &Engine, token: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scopegate::LoadError;
 
     #[test]
     fn load_errors_are_typed() {

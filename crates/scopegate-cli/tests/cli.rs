@@ -475,8 +475,7 @@ fn authorize_event_prints_the_handler_response() {
     let loaded = scopegate::LoadedPolicy::from_path(s.policy())
         .unwrap()
         .with_secret("SCOPEGATE_TEST_FUSION_SECRET", "an-hmac-secret-of-at-least-32-bytes!!");
-    let engine = std::sync::Arc::new(scopegate::Engine::compile(&loaded).unwrap().engine);
-    let authorizer = scopegate_lambda::Authorizer::new(engine).unwrap();
+    let authorizer = scopegate_lambda::Authorizer::from_policy(&loaded).unwrap();
     let direct = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()

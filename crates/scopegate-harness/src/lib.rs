@@ -14,11 +14,11 @@
 
 use std::sync::OnceLock;
 
-use scopegate::expr::Expr;
-use scopegate::keys::KeySet;
-use scopegate::routes::{METHODS, Segment};
-use scopegate::token::peek;
+use scopegate::Expr;
+use scopegate::KeySet;
+use scopegate::unverified::{Credentials, Scheme, peek};
 use scopegate::{AuthRequest, Engine, Format, LoadedPolicy, RouteKey, RouteTable};
+use scopegate::{METHODS, Segment};
 
 /// The fixed clock of every decision, in seconds since the epoch (2027-01-15).
 pub const NOW: u64 = 1_800_000_000;
@@ -322,8 +322,7 @@ pub fn authorizer() -> &'static scopegate_lambda::Authorizer {
         let policy = LoadedPolicy::parse(&fixed_policy_text(), Format::Toml, "fuzz.toml")
             .expect("fixed policy parses")
             .with_secret("FUZZ_HS_SECRET", HS_SECRET);
-        let engine = Engine::compile(&policy).expect("fixed policy compiles").engine;
-        scopegate_lambda::Authorizer::new(std::sync::Arc::new(engine))
+        scopegate_lambda::Authorizer::from_policy(&policy)
             .expect("fixed authorizer")
             .at(NOW)
     })
@@ -336,7 +335,7 @@ fn token_candidates(event: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |v: &serde_json::Value| {
         if let Some(s) = v.as_str()
-            && let Some(t) = scopegate::token::bearer_token(s)
+            && let Some(t) = Credentials::parse(s, Scheme::Lenient).token()
             && t.len() >= 16
         {
             out.push(t.to_string());

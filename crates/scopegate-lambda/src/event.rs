@@ -5,7 +5,7 @@ use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerV1Request, ApiGatewayV2CustomAuthorizerV2Request,
 };
 use scopegate::policy::LambdaEventKind;
-use scopegate::token::bearer_token;
+use scopegate::unverified::{Credentials, Scheme, is_cors_preflight};
 use serde_json::Value;
 
 use crate::arn::ExecuteApiArn;
@@ -47,6 +47,12 @@ impl EventKind {
     }
 }
 
+/// A value as API Gateway passes it: whitespace and an optional `Bearer ` removed, nothing left
+/// is no token (the core's lenient scheme).
+fn token_in(value: &str) -> Option<String> {
+    Credentials::parse(value, Scheme::Lenient).token().map(str::to_string)
+}
+
 /// What the adapter read from an event.
 pub(crate) struct Incoming {
     pub arn_text: Option<String>,
@@ -82,14 +88,10 @@ fn from_headers(headers: &[&aws_lambda_events::http::HeaderMap], name: &aws_lamb
     match values.first() {
         None => Ok(None),
         Some(v) => match v.to_str() {
-            Ok(s) => Ok(bearer_token(s).map(str::to_string)),
+            Ok(s) => Ok(token_in(s)),
             Err(_) => Err("the token header is not visible ASCII"),
         },
     }
-}
-
-fn preflight(method: &str, headers: &aws_lambda_events::http::HeaderMap) -> bool {
-    method == "OPTIONS" && headers.contains_key("origin") && headers.contains_key("access-control-request-method")
 }
 
 /// Removes a named stage's prefix from an HTTP API `rawPath`.
@@ -120,7 +122,7 @@ fn arn_parts(text: Option<&String>) -> (Result<ExecuteApiArn, String>, String, S
 
 /// The token from a single-valued query string map (HTTP API events).
 fn query_token(params: &std::collections::HashMap<String, String>, name: &str) -> Found {
-    Ok(params.get(name).and_then(|v| bearer_token(v)).map(str::to_string))
+    Ok(params.get(name).and_then(|v| token_in(v)))
 }
 
 struct Read {
@@ -133,6 +135,17 @@ struct Read {
     route_key: Option<String>,
 }
 
+impl Incoming {
+    /// The credentials for the engine: a token, unusable ones, or none.
+    pub(crate) fn credentials(&self) -> Credentials<'_> {
+        match (self.credential_error, &self.token) {
+            (Some(why), _) => Credentials::Unusable(why),
+            (None, Some(t)) => Credentials::Token(t),
+            (None, None) => Credentials::Absent,
+        }
+    }
+}
+
 impl From<Read> for Incoming {
     fn from(r: Read) -> Incoming {
         let (token, credential_error) = match r.found {
@@ -140,7 +153,10 @@ impl From<Read> for Incoming {
             Err(why) => (None, Some(why)),
         };
         Incoming {
-            preflight: r.headers.as_ref().is_some_and(|h| preflight(&r.method, h)),
+            preflight: r
+                .headers
+                .as_ref()
+                .is_some_and(|h| is_cors_preflight(&r.method, |name| h.contains_key(name))),
             arn_text: r.arn_text,
             arn: r.arn,
             method: r.method,
@@ -158,11 +174,7 @@ impl Authorizer {
             EventKind::Token => {
                 let e: ApiGatewayCustomAuthorizerRequest = parse(event, kind)?;
                 let (arn, method, path) = arn_parts(e.method_arn.as_ref());
-                let token = e
-                    .authorization_token
-                    .as_deref()
-                    .and_then(bearer_token)
-                    .map(str::to_string);
+                let token = e.authorization_token.as_deref().and_then(token_in);
                 Read {
                     arn_text: e.method_arn,
                     arn,
@@ -179,11 +191,7 @@ impl Authorizer {
                 let found = match &self.settings.token_query {
                     Some(q) => match e.multi_value_query_string_parameters.all(q) {
                         Some(all) if all.len() > 1 => Err("the token query parameter appears more than once"),
-                        _ => Ok(e
-                            .query_string_parameters
-                            .first(q)
-                            .and_then(bearer_token)
-                            .map(str::to_string)),
+                        _ => Ok(e.query_string_parameters.first(q).and_then(token_in)),
                     },
                     None => from_headers(&[&e.headers], &self.token_header).and_then(|t| {
                         // multiValueHeaders may reveal a repeat that `headers` hides.

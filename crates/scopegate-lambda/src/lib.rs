@@ -128,9 +128,10 @@ pub struct Authorizer {
 }
 
 impl Authorizer {
-    /// An authorizer for a compiled engine, configured by the policy's `[lambda]` table.
-    pub fn new(engine: Arc<Engine>) -> Result<Authorizer, ConfigError> {
-        let settings = engine.settings().lambda.clone();
+    /// An authorizer for a compiled engine, configured by its policy's `[lambda]` table
+    /// (`policy.source.lambda` of the [`LoadedPolicy`] it was compiled from).
+    pub fn new(engine: Arc<Engine>, lambda: &LambdaSource) -> Result<Authorizer, ConfigError> {
+        let settings = lambda.clone();
         let token_header = aws_lambda_events::http::HeaderName::from_bytes(settings.token_header.as_bytes())
             .map_err(|_| ConfigError::TokenHeader(settings.token_header.clone()))?;
         if let Some(c) = settings
@@ -165,21 +166,27 @@ impl Authorizer {
         })
     }
 
-    /// Reads the policy named by `SCOPEGATE_POLICY` (a file path) or given inline by
-    /// `SCOPEGATE_POLICY_JSON`, and compiles it.
-    pub fn from_env() -> Result<Authorizer, StartupError> {
-        let compiled = if let Some(path) = env::var_os("SCOPEGATE_POLICY") {
-            Engine::from_path(path)?
-        } else if let Ok(text) = env::var("SCOPEGATE_POLICY_JSON") {
-            let loaded = LoadedPolicy::parse(&text, Format::Json, "SCOPEGATE_POLICY_JSON").map_err(LoadError::from)?;
-            Engine::compile(&loaded).map_err(LoadError::from)?
-        } else {
-            return Err(StartupError::NoPolicy);
-        };
+    /// Compiles a loaded policy (warnings are logged) and configures the authorizer from its
+    /// `[lambda]` table.
+    pub fn from_policy(policy: &LoadedPolicy) -> Result<Authorizer, StartupError> {
+        let compiled = Engine::compile(policy).map_err(LoadError::from)?;
         for w in &compiled.warnings {
             tracing::warn!(warning = %w, "policy warning");
         }
-        Ok(Authorizer::new(Arc::new(compiled.engine))?)
+        Ok(Authorizer::new(Arc::new(compiled.engine), &policy.source.lambda)?)
+    }
+
+    /// Reads the policy named by `SCOPEGATE_POLICY` (a file path) or given inline by
+    /// `SCOPEGATE_POLICY_JSON`, and compiles it.
+    pub fn from_env() -> Result<Authorizer, StartupError> {
+        let loaded = if let Some(path) = env::var_os("SCOPEGATE_POLICY") {
+            LoadedPolicy::from_path(path).map_err(LoadError::from)?
+        } else if let Ok(text) = env::var("SCOPEGATE_POLICY_JSON") {
+            LoadedPolicy::parse(&text, Format::Json, "SCOPEGATE_POLICY_JSON").map_err(LoadError::from)?
+        } else {
+            return Err(StartupError::NoPolicy);
+        };
+        Authorizer::from_policy(&loaded)
     }
 
     /// Fixes the clock (seconds since the epoch) instead of reading the system clock.
@@ -237,12 +244,10 @@ impl Authorizer {
             tracing::error!(why, "unusable method ARN in the authorizer event");
             return Err(invalid(format!("method ARN: {why}")));
         }
-        let mut req = AuthRequest::new(&incoming.method, &incoming.path).preflight(incoming.preflight);
-        req.token = incoming.token.as_deref();
+        let mut req = AuthRequest::new(&incoming.method, &incoming.path)
+            .preflight(incoming.preflight)
+            .credentials(incoming.credentials());
         req.now = self.now;
-        if let Some(why) = incoming.credential_error {
-            req = req.malformed_credentials(why);
-        }
         let decision = self.engine.authorize(&req).await;
         if let Decision::Unauthenticated(d) = &decision {
             tracing::info!(reason_code = d.code.as_str(), event = ?kind, "unauthorized");

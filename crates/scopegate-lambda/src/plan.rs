@@ -20,8 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use scopegate::policy::Unmatched;
-use scopegate::routes::{METHODS, RouteKey, Segment};
-use scopegate::{Engine, Identity, RouteId};
+use scopegate::{Engine, Identity, METHODS, RouteAccess, RouteId, RouteKey, Segment};
 
 use crate::arn::request_suffix;
 use crate::iam;
@@ -80,7 +79,6 @@ struct RouteShape {
 pub struct Planner {
     routes: Vec<RouteShape>,
     witnesses: Vec<Witness>,
-    fresh: String,
     /// Why plans are impossible for this policy, if they are.
     unplannable: Option<String>,
     memo: Mutex<HashMap<PermissionKey, Option<Arc<Plan>>>>,
@@ -173,7 +171,7 @@ impl Planner {
         let mut path_keys: Vec<&[Segment]> = Vec::new();
         for id in &ids {
             let Some(view) = engine.route(*id) else { continue };
-            let anonymous = view.requirement == "anonymous";
+            let anonymous = view.access == RouteAccess::Anonymous;
             let patterns = match view.key {
                 RouteKey::Default => vec![(None, "*".to_string())],
                 RouteKey::Path { method, segments } => {
@@ -286,7 +284,6 @@ impl Planner {
         Planner {
             routes,
             witnesses,
-            fresh,
             unplannable,
             memo: Mutex::new(HashMap::new()),
         }
@@ -409,11 +406,6 @@ impl Planner {
             .iter()
             .all(|w| plan.allows(&w.suffix) == self.expected(w, permitted, unmatched));
         exact.then_some(plan)
-    }
-
-    /// The fresh segment used in witness paths (not a literal of any route).
-    pub fn fresh_segment(&self) -> &str {
-        &self.fresh
     }
 }
 

@@ -65,7 +65,7 @@ require = "role:admin"
 
 fn authorizer(lambda: &str) -> Authorizer {
     let loaded = LoadedPolicy::parse(&policy_text(lambda), Format::Toml, "pets.toml").unwrap();
-    Authorizer::new(Arc::new(Engine::compile(&loaded).unwrap().engine)).unwrap()
+    Authorizer::from_policy(&loaded).unwrap()
 }
 
 fn token(scope: &str, roles: &[&str]) -> String {
@@ -312,7 +312,7 @@ fn reserved_context_claims_are_refused() {
     .unwrap();
     let engine = Arc::new(Engine::compile(&loaded).unwrap().engine);
     assert_eq!(
-        Authorizer::new(engine).unwrap_err(),
+        Authorizer::new(engine, &loaded.source.lambda).unwrap_err(),
         ConfigError::ReservedClaim("scopes".into())
     );
 }

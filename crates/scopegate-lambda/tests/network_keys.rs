@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use scopegate::{Engine, Format, LoadedPolicy};
+use scopegate::{Format, LoadedPolicy};
 use scopegate_lambda::{Authorizer, AuthorizerError};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::json;
@@ -42,10 +42,7 @@ async fn warm_fetches_network_keys_and_token_events_use_them() {
     let policy = format!(
         "version = 1\n[[issuers]]\nid = \"idp\"\nissuer = \"https://idp.example\"\njwks_uri = \"{url}\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /pets\"\nscopes = [\"read\"]\n"
     );
-    let engine = Engine::compile(&LoadedPolicy::parse(&policy, Format::Toml, "p.toml").unwrap())
-        .unwrap()
-        .engine;
-    let authorizer = Authorizer::new(Arc::new(engine)).unwrap();
+    let authorizer = Authorizer::from_policy(&LoadedPolicy::parse(&policy, Format::Toml, "p.toml").unwrap()).unwrap();
     assert_eq!(authorizer.warm().await, 1);
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     let event = |token: &str| {

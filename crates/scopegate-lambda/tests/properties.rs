@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::policy_allows;
 use proptest::prelude::*;
-use scopegate::routes::METHODS;
+use scopegate::METHODS;
 use scopegate::{AuthRequest, Engine, Format, LoadedPolicy};
 use scopegate_lambda::{Authorizer, AuthorizerError};
 use scopegate_testkit::{TestKey, TokenBuilder, now};
@@ -82,7 +82,7 @@ fn policy(routes: &[(String, usize)], unmatched_allowed: bool) -> Option<Authori
         .unwrap()
         .with_secret("PROP_SECRET", SECRET);
     let engine = Engine::compile(&loaded).ok()?.engine;
-    Some(Authorizer::new(Arc::new(engine)).unwrap())
+    Some(Authorizer::new(Arc::new(engine), &loaded.source.lambda).unwrap())
 }
 
 fn token(scopes: &[&str], roles: &[&str]) -> String {

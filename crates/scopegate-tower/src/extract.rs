@@ -1,8 +1,9 @@
-//! What the layer reads from a request: the token, the CORS preflight marker, and whether the
-//! path is unambiguous.
+//! What the layer reads from a request: the token (through the core's credentials parser) and
+//! whether the path is unambiguous.
 
 use http::header::{AUTHORIZATION, COOKIE};
-use http::{HeaderMap, Method, Request};
+use http::{HeaderMap, Request};
+use scopegate::unverified::{Credentials, Scheme};
 
 /// Where the layer looks for the access token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,52 +19,20 @@ pub enum TokenSource {
     Query(String),
 }
 
-/// The result of looking for a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Credentials<'r> {
-    None,
-    Token(&'r str),
-    /// Present but unusable; the text says why (never quotes the credentials).
-    Unusable(&'static str),
-}
-
 impl TokenSource {
+    /// What the request carries where this source looks: the `Authorization` header needs the
+    /// `Bearer` scheme, a named header may omit it (the core's [`Scheme`] rules).
     pub(crate) fn extract<'r, B>(&self, req: &'r Request<B>) -> Credentials<'r> {
+        let header = |name: &http::HeaderName, scheme| {
+            Credentials::from_header_values(req.headers().get_all(name).iter().map(|v| v.as_bytes()), scheme)
+        };
         match self {
-            TokenSource::AuthorizationBearer => bearer(req.headers(), &AUTHORIZATION, true),
-            TokenSource::Header(name) => bearer(req.headers(), name, false),
+            TokenSource::AuthorizationBearer => header(&AUTHORIZATION, Scheme::Required),
+            TokenSource::Header(name) => header(name, Scheme::Optional),
             TokenSource::Cookie(name) => cookie(req.headers(), name),
             TokenSource::Query(name) => query(req.uri().query(), name),
         }
     }
-}
-
-fn bearer<'r>(headers: &'r HeaderMap, name: &http::HeaderName, scheme_required: bool) -> Credentials<'r> {
-    let mut values = headers.get_all(name).iter();
-    let Some(value) = values.next() else {
-        return Credentials::None;
-    };
-    if values.next().is_some() {
-        return Credentials::Unusable("more than one credentials header");
-    }
-    // `from_utf8` is vectorised where `HeaderValue::to_str` checks byte by byte; header values
-    // cannot hold control characters, and the engine validates the token itself.
-    let Ok(value) = std::str::from_utf8(value.as_bytes()) else {
-        return Credentials::Unusable("the credentials header is not UTF-8");
-    };
-    let value = value.trim();
-    let token = match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
-        Some(_) => return Credentials::Unusable("the authorization scheme is not Bearer"),
-        None if value.eq_ignore_ascii_case("bearer") => "",
-        None if scheme_required => return Credentials::Unusable("the authorization scheme is not Bearer"),
-        None => value,
-    };
-    if token.is_empty() {
-        return Credentials::Unusable("the Bearer credentials are empty");
-    }
-    // Anything else wrong with the token (spaces included) is the engine's `malformed_token`.
-    Credentials::Token(token)
 }
 
 fn cookie<'r>(headers: &'r HeaderMap, name: &str) -> Credentials<'r> {
@@ -83,7 +52,7 @@ fn cookie<'r>(headers: &'r HeaderMap, name: &str) -> Credentials<'r> {
         }
     }
     match found {
-        None => Credentials::None,
+        None => Credentials::Absent,
         Some("") => Credentials::Unusable("the token cookie is empty"),
         Some(v) => Credentials::Token(v),
     }
@@ -101,19 +70,12 @@ fn query<'r>(query: Option<&'r str>, name: &str) -> Credentials<'r> {
         }
     }
     match found {
-        None => Credentials::None,
+        None => Credentials::Absent,
         Some("") => Credentials::Unusable("the token parameter is empty"),
         // A JWT is base64url and dots; anything percent-encoded is not one.
         Some(v) if v.contains('%') || v.contains('+') => Credentials::Unusable("the token parameter is encoded"),
         Some(v) => Credentials::Token(v),
     }
-}
-
-/// `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
-pub(crate) fn is_cors_preflight<B>(req: &Request<B>) -> bool {
-    req.method() == Method::OPTIONS
-        && req.headers().contains_key(http::header::ORIGIN)
-        && req.headers().contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
 /// Why a path was refused before matching.
@@ -216,7 +178,7 @@ mod tests {
             s.extract(&req(&[("authorization", "BEARER a.b.c")], "/")),
             Credentials::Token("a.b.c")
         );
-        assert_eq!(s.extract(&req(&[], "/")), Credentials::None);
+        assert_eq!(s.extract(&req(&[], "/")), Credentials::Absent);
         // Spaces inside the token are the engine's `malformed_token`, not the extractor's.
         assert_eq!(
             s.extract(&req(&[("authorization", "Bearer a b")], "/")),
@@ -261,7 +223,7 @@ mod tests {
             c.extract(&req(&[("cookie", "at=x"), ("cookie", "at=y")], "/")),
             Credentials::Unusable(_)
         ));
-        assert_eq!(c.extract(&req(&[("cookie", "att=x")], "/")), Credentials::None);
+        assert_eq!(c.extract(&req(&[("cookie", "att=x")], "/")), Credentials::Absent);
         let q = TokenSource::Query("access_token".into());
         assert_eq!(
             q.extract(&req(&[], "/p?x=1&access_token=a.b.c")),
@@ -275,25 +237,6 @@ mod tests {
             q.extract(&req(&[], "/p?access_token=a%2Eb")),
             Credentials::Unusable(_)
         ));
-    }
-
-    #[test]
-    fn preflight_detection() {
-        let r = Request::builder()
-            .method("OPTIONS")
-            .uri("/pets")
-            .header("origin", "https://app.example")
-            .header("access-control-request-method", "POST")
-            .body(())
-            .unwrap();
-        assert!(is_cors_preflight(&r));
-        let r = Request::builder()
-            .method("OPTIONS")
-            .uri("/pets")
-            .header("origin", "x")
-            .body(())
-            .unwrap();
-        assert!(!is_cors_preflight(&r));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! [`ScopeGateLayer`], the [`ScopeGate`] service and its [`ResponseFuture`].
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -7,12 +8,13 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use pin_project_lite::pin_project;
-use scopegate::{AuthRequest, Decision, Engine, KeyFetch};
+use scopegate::unverified::is_cors_preflight;
+use scopegate::{AuthRequest, Decision, Engine};
 use tower::{Layer, Service};
 use tracing::Instrument as _;
 use tracing::instrument::Instrumented;
 
-use crate::extract::{Credentials, TokenSource, ambiguous_path, is_cors_preflight};
+use crate::extract::{TokenSource, ambiguous_path};
 use crate::handle::{EngineHandle, ShadowStats};
 use crate::render::{self, ChallengeStyle};
 
@@ -123,36 +125,39 @@ pub struct ScopeGate<S> {
     config: Arc<Config>,
 }
 
-/// What the gate makes of a request.
-enum Gate<ResBody> {
+/// What the gate makes of a request it can decide now.
+enum Verdict<ResBody> {
     Pass,
     Deny(Response<ResBody>),
-    /// The token's key may be published by now: fetch, then decide again.
-    Fetch(Arc<Engine>, KeyFetch),
 }
 
+/// The token's key may be published by now: fetch with `F`, then decide again.
+type Refetch<F> = (Arc<Engine>, F);
+
 impl Config {
-    /// Decides a request. With `may_fetch`, a decision that a key fetch could change is
-    /// returned as [`Gate::Fetch`] instead of being enforced.
-    fn gate<B, ResBody: From<String>>(&self, req: &mut Request<B>, may_fetch: bool) -> Gate<ResBody> {
+    /// Decides a request. `fetch` picks a key fetch that could change the decision; when it
+    /// returns one, the decision is not enforced and the fetch comes back instead. After a
+    /// fetch, `F` is [`Infallible`], so a second fetch cannot even be expressed.
+    fn gate<B, ResBody: From<String>, F>(
+        &self,
+        req: &mut Request<B>,
+        fetch: impl FnOnce(&Engine, &Decision, Option<&str>) -> Option<F>,
+    ) -> Result<Verdict<ResBody>, Refetch<F>> {
         let span = tracing::Span::current();
         if let Some(why) = ambiguous_path(req.uri().path()) {
             span.record("decision", "deny");
             span.record("reason_code", "ambiguous_path");
             tracing::debug!(why, "scopegate refused an ambiguous path");
-            return Gate::Deny(render::bad_request());
+            return Ok(Verdict::Deny(render::bad_request()));
         }
         let engine = self.engine.load();
-        let credentials = self.source.extract(req);
-        let mut auth = AuthRequest::new(req.method().as_str(), req.uri().path()).preflight(is_cors_preflight(req));
-        match credentials {
-            Credentials::None => {}
-            Credentials::Token(t) => auth = auth.token(t),
-            Credentials::Unusable(why) => auth = auth.malformed_credentials(why),
-        }
+        let preflight = is_cors_preflight(req.method().as_str(), |h| req.headers().contains_key(h));
+        let auth = AuthRequest::new(req.method().as_str(), req.uri().path())
+            .preflight(preflight)
+            .credentials(self.source.extract(req));
         let decision = engine.decide(&auth);
-        if may_fetch && let Some(fetch) = engine.key_fetch(&decision, auth.token) {
-            return Gate::Fetch(Arc::clone(&engine), fetch);
+        if let Some(f) = fetch(&engine, &decision, auth.token) {
+            return Err((Arc::clone(&engine), f));
         }
         if let Some((shadow, stats)) = &self.shadow {
             let other = shadow.load().decide(&auth);
@@ -172,13 +177,14 @@ impl Config {
         span.record("issuer", decision.identity().map(|i| i.issuer_id()));
         span.record("decision", if decision.is_allowed() { "allow" } else { "deny" });
         span.record("reason_code", decision.reason_code().map(|c| c.as_str()));
-        match decision {
+        Ok(match decision {
             Decision::Allow(grant) => {
                 req.extensions_mut().insert(grant);
-                Gate::Pass
+                Verdict::Pass
             }
-            denied => Gate::Deny(render::denial(&denied, self.style, &self.realm).unwrap_or_else(render::bad_request)),
-        }
+            Decision::Unauthenticated(d) => Verdict::Deny(render::unauthorized(&d, self.style, &self.realm)),
+            Decision::Forbidden(d) => Verdict::Deny(render::forbidden(&d, self.style, &self.realm)),
+        })
     }
 }
 
@@ -203,14 +209,15 @@ where
             decision = tracing::field::Empty,
             reason_code = tracing::field::Empty,
         );
-        let kind = match span.in_scope(|| self.config.gate(&mut req, true)) {
-            Gate::Pass => Kind::Inner {
+        let gate = span.in_scope(|| self.config.gate(&mut req, |e, d, t| e.key_fetch(d, t)));
+        let kind = match gate {
+            Ok(Verdict::Pass) => Kind::Inner {
                 future: self.inner.call(req).instrument(span),
             },
-            Gate::Deny(response) => Kind::Denied {
+            Ok(Verdict::Deny(response)) => Kind::Denied {
                 response: Some(response),
             },
-            Gate::Fetch(engine, fetch) => {
+            Err((engine, fetch)) => {
                 // The ready service goes with the request; a clone stays for the next call.
                 let clone = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, clone);
@@ -278,17 +285,15 @@ where
                     let Some((mut inner, mut req, config)) = parked.take() else {
                         return Poll::Pending;
                     };
-                    match span.in_scope(|| config.gate(&mut req, false)) {
-                        Gate::Pass => Kind::Inner {
+                    let no_fetch = |_: &Engine, _: &Decision, _: Option<&str>| None::<Infallible>;
+                    match span.in_scope(|| config.gate(&mut req, no_fetch)) {
+                        Ok(Verdict::Pass) => Kind::Inner {
                             future: inner.call(req).instrument(span.clone()),
                         },
-                        Gate::Deny(response) => Kind::Denied {
+                        Ok(Verdict::Deny(response)) => Kind::Denied {
                             response: Some(response),
                         },
-                        // Not produced without `may_fetch`; refuse rather than loop.
-                        Gate::Fetch(..) => Kind::Denied {
-                            response: Some(render::bad_request()),
-                        },
+                        Err((_, never)) => match never {},
                     }
                 }
             };

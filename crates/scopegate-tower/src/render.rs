@@ -2,7 +2,7 @@
 
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
-use scopegate::{Decision, ReasonCode};
+use scopegate::{Denial, ReasonCode};
 
 /// How the `WWW-Authenticate` challenge is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,18 +83,28 @@ fn json<B: From<String>>(status: StatusCode, message: &str) -> Response<B> {
     response
 }
 
-/// 401 or 403 for a denial. `None` for an allow.
-pub(crate) fn denial<B: From<String>>(decision: &Decision, style: ChallengeStyle, realm: &str) -> Option<Response<B>> {
-    let (status, message, denial) = match decision {
-        Decision::Allow(_) => return None,
-        Decision::Unauthenticated(d) => (StatusCode::UNAUTHORIZED, "Unauthorized", d),
-        Decision::Forbidden(d) => (StatusCode::FORBIDDEN, "Forbidden", d),
-    };
+/// 401 with the challenge for a failed authentication.
+pub(crate) fn unauthorized<B: From<String>>(denial: &Denial, style: ChallengeStyle, realm: &str) -> Response<B> {
+    refusal(StatusCode::UNAUTHORIZED, "Unauthorized", denial, style, realm)
+}
+
+/// 403 with the challenge for a failed authorization.
+pub(crate) fn forbidden<B: From<String>>(denial: &Denial, style: ChallengeStyle, realm: &str) -> Response<B> {
+    refusal(StatusCode::FORBIDDEN, "Forbidden", denial, style, realm)
+}
+
+fn refusal<B: From<String>>(
+    status: StatusCode,
+    message: &str,
+    denial: &Denial,
+    style: ChallengeStyle,
+    realm: &str,
+) -> Response<B> {
     let mut response = json(status, message);
     let value = challenge(style, realm, denial.code, &denial.missing_scopes);
     let value = HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
     response.headers_mut().insert(WWW_AUTHENTICATE, value);
-    Some(response)
+    response
 }
 
 /// 400 for a path the layer refuses to interpret.

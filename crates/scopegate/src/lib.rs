@@ -46,12 +46,12 @@ mod reason;
 mod routes;
 mod text;
 // The pipeline, in order.
-pub mod unverified;
-pub mod policy;
-mod keys;
-mod model;
 mod compile;
 mod engine;
+mod keys;
+mod model;
+pub mod policy;
+pub mod unverified;
 
 pub use compile::{CompileError, Diagnostic, Severity};
 pub use engine::{
@@ -62,7 +62,7 @@ pub use expr::{Expr, ExprError};
 pub use jsonwebtoken::Algorithm;
 #[cfg(feature = "network")]
 pub use keys::{FetchError, KeySource, KeyStats};
-pub use keys::{JwksError, KeySet, KeyStore, KeysUnavailable, SkippedKey};
+pub use keys::{JwksError, KeyLookupError, KeySet, KeyStore, KeysUnavailable, SkippedKey, VerificationKey};
 pub use model::{Issuer, IssuerTable};
 pub use policy::load::{Format, LoadedPolicy, Location, PolicyError};
 pub use reason::{ReasonCode, Rejection};

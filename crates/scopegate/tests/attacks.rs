@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use scopegate::keys::KeySet;
+use scopegate::KeySet;
 use scopegate::{AuthRequest, Format, LoadedPolicy};
 use scopegate_testkit::{TestKey, TokenBuilder, b64, now, sign_raw};
 

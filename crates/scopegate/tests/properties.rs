@@ -6,8 +6,8 @@ mod common;
 
 use proptest::prelude::*;
 use scopegate::AuthRequest;
-use scopegate::expr::Expr;
-use scopegate::token::peek;
+use scopegate::Expr;
+use scopegate::unverified::peek;
 use scopegate_testkit::{TokenBuilder, b64, now};
 use serde_json::{Map, Value, json};
 

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use scopegate::expr::Expr;
+use scopegate::Expr;
 use scopegate::{AuthRequest, Engine, Format, LoadedPolicy};
 use scopegate_testkit::{TestKey, TokenBuilder, now};
 use serde_json::json;

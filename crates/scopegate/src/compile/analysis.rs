@@ -13,7 +13,9 @@ pub(super) fn analyse(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, model: &
     // Analyses run only on policies without errors, so every route compiled: `compiled[i]`
     // is `routes[i]`.
     for (i, route) in model.compiled.iter().enumerate() {
-        let Access::Required(rule) = &route.access else { continue };
+        let Access::Required(rule) = &route.access else {
+            continue;
+        };
         if satisfiable(rule, route.issuers.as_deref(), issuers) == Some(false) {
             out.push(Diagnostic {
                 severity: Severity::Warning,
@@ -43,8 +45,7 @@ fn names(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, symbols: &Symbols, ro
             rule.mentions(&mut used_scopes, &mut used_roles);
         }
     }
-    let used =
-        |ids: &[u32], interner: &Interner, name: &str| ids.iter().any(|i| interner.name(*i) == name);
+    let used = |ids: &[u32], interner: &Interner, name: &str| ids.iter().any(|i| interner.name(*i) == name);
     let src = &policy.source.issuers;
     for (kind, declared_any, known) in [
         (

@@ -118,12 +118,19 @@ fn offline_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &Is
         match ctx.policy.secret(var) {
             Some(secret) if !secret.is_empty() => {
                 if secret.len() < 32 {
-                    let message = format!("the secret in `{var}` is {} bytes; HS256 wants at least 32", secret.len());
+                    let message = format!(
+                        "the secret in `{var}` is {} bytes; HS256 wants at least 32",
+                        secret.len()
+                    );
                     ctx.warn(subject, at, message);
                 }
                 set = Some(set.unwrap_or_default().with_hmac_secret(secret.as_bytes()));
             }
-            _ => ctx.error(subject, at, format!("environment variable `{var}` (hmac_secret_env) is not set")),
+            _ => ctx.error(
+                subject,
+                at,
+                format!("environment variable `{var}` (hmac_secret_env) is not set"),
+            ),
         }
     }
     set
@@ -165,7 +172,10 @@ fn network_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &Is
     let source = match key_source(src, iss) {
         Ok(s) => s,
         Err(e) => {
-            let at = src.jwks_uri.as_ref().and_then(|uri| ctx.at(spans.jwks_uri.as_ref(), uri));
+            let at = src
+                .jwks_uri
+                .as_ref()
+                .and_then(|uri| ctx.at(spans.jwks_uri.as_ref(), uri));
             ctx.error(subject, at, e.clone());
             return KeyStore::empty(e);
         }

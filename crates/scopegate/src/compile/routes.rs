@@ -94,7 +94,13 @@ struct Entry<'a> {
 impl Entry<'_> {
     /// The parts of the requirement: the `require` expression, then the `scopes` and `roles`
     /// any-of lists. Clears `ok` on errors.
-    fn requirements(&self, ctx: &mut Ctx<'_>, issuers: &IssuerTable, symbols: &mut Symbols, ok: &mut bool) -> Vec<Requirement> {
+    fn requirements(
+        &self,
+        ctx: &mut Ctx<'_>,
+        issuers: &IssuerTable,
+        symbols: &mut Symbols,
+        ok: &mut bool,
+    ) -> Vec<Requirement> {
         let mut parts = Vec::new();
         if let Some(text) = &self.src.require {
             match self.expression(ctx, text, issuers, symbols) {
@@ -134,7 +140,13 @@ impl Entry<'_> {
     }
 
     /// The `require` expression, compiled; `None` after reporting an error.
-    fn expression(&self, ctx: &mut Ctx<'_>, text: &str, issuers: &IssuerTable, symbols: &mut Symbols) -> Option<Requirement> {
+    fn expression(
+        &self,
+        ctx: &mut Ctx<'_>,
+        text: &str,
+        issuers: &IssuerTable,
+        symbols: &mut Symbols,
+    ) -> Option<Requirement> {
         let at = ctx.at(self.spans.require.as_ref(), text);
         let expr = match Expr::parse(text) {
             Ok(expr) => expr,

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::Engine;
 use super::identity::Identity;
 use super::verify::{Verifier, check_time};
-use super::Engine;
 use crate::reason::{ReasonCode, Rejection};
 
 fn wall_clock() -> u64 {

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use super::Engine;
 use super::decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute};
 use super::identity::Identity;
 use super::request::AuthRequest;
-use super::Engine;
 use crate::model::{Access, CompiledRoute, Requirement};
 use crate::policy::{CorsPreflight, Unmatched};
 use crate::reason::ReasonCode;
@@ -85,7 +85,10 @@ impl Engine {
             return Err(unauthenticated(ReasonCode::MalformedToken, what));
         }
         let Some(token) = req.token else {
-            return Err(unauthenticated(ReasonCode::MissingToken, "no token was presented".into()));
+            return Err(unauthenticated(
+                ReasonCode::MissingToken,
+                "no token was presented".into(),
+            ));
         };
         self.authenticate(token, req.now)
             .map_err(|r| unauthenticated(r.code, format!("the token was rejected: {}", r.message)))
@@ -114,7 +117,13 @@ impl Engine {
     }
 
     /// A route that needs a valid token: its issuer list, then its requirement.
-    fn required(&self, req: &AuthRequest<'_>, route: &CompiledRoute, requirement: &Requirement, m: MatchedRoute) -> Decision {
+    fn required(
+        &self,
+        req: &AuthRequest<'_>,
+        route: &CompiledRoute,
+        requirement: &Requirement,
+        m: MatchedRoute,
+    ) -> Decision {
         let identity = match self.identity(req, Some(&m)) {
             Ok(i) => i,
             Err(denied) => return denied,

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use super::Engine;
 use super::decision::{Decision, Denial, MatchedRoute};
 use super::identity::Identity;
 use super::request::AuthRequest;
-use super::Engine;
 use crate::model::{Blocker, CompiledRoute, Requirement};
 use crate::reason::ReasonCode;
 use crate::text::printable;
@@ -15,11 +15,7 @@ impl Engine {
     pub(super) fn route_text(&self, req: &AuthRequest<'_>, m: Option<&MatchedRoute>) -> String {
         match m {
             Some(m) => format!("route `{}` requires `{}`", m.key, m.requirement),
-            None => format!(
-                "no route matches `{} {}`",
-                printable(req.method),
-                printable(req.path)
-            ),
+            None => format!("no route matches `{} {}`", printable(req.method), printable(req.path)),
         }
     }
 

@@ -24,12 +24,12 @@ pub use key_fetch::{KeyFetch, WarmUp};
 pub use request::AuthRequest;
 
 use crate::compile::{self, CompileError, Diagnostic};
+use crate::model::IssuerTable;
 use crate::model::{Access, Model};
 use crate::policy::load::{LoadedPolicy, PolicyError};
 use crate::policy::{CorsPreflight, Unmatched};
 use crate::reason::ReasonCode;
 use crate::routes::{RouteId, RouteKey, RouteTable};
-use crate::model::IssuerTable;
 use cache::IdentityCache;
 
 /// Engine-wide settings after compilation.

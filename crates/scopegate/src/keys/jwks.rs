@@ -47,7 +47,7 @@ pub(crate) fn is_hmac(alg: Algorithm) -> bool {
 
 /// One parsed key, ready to verify.
 #[derive(Clone)]
-pub(crate) struct VerificationKey {
+pub struct VerificationKey {
     kid: Option<String>,
     alg: Option<Algorithm>,
     family: KeyFamily,
@@ -74,13 +74,18 @@ impl VerificationKey {
         self.kid.as_deref()
     }
 
+    /// The algorithm the JWK is bound to, when it states one.
+    pub fn alg(&self) -> Option<Algorithm> {
+        self.alg
+    }
+
     /// The key family.
-    pub fn family(&self) -> KeyFamily {
+    pub(crate) fn family(&self) -> KeyFamily {
         self.family
     }
 
     /// The key in jsonwebtoken's form.
-    pub fn decoding_key(&self) -> &DecodingKey {
+    pub(crate) fn decoding_key(&self) -> &DecodingKey {
         &self.key
     }
 
@@ -111,13 +116,17 @@ pub enum JwksError {
 }
 
 /// Why no key was found for a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum KeyLookupError {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyLookupError {
     /// The token has no `kid` and the algorithm is asymmetric.
+    #[error("the token has no `kid`")]
     NoKid,
     /// No key has this `kid`.
+    #[error("no key `{}`", printable(.0))]
     UnknownKid(String),
     /// Keys with this `kid` exist, but none for the token's `alg`.
+    #[error("key `{}` cannot verify this algorithm (it is bound to {bound:?})", printable(.kid))]
     AlgorithmMismatch {
         /// The kid.
         kid: String,
@@ -125,6 +134,7 @@ pub(crate) enum KeyLookupError {
         bound: Option<Algorithm>,
     },
     /// The token is HMAC-signed but the issuer has no secret.
+    #[error("no HMAC secret")]
     NoSecret,
 }
 
@@ -176,7 +186,7 @@ impl KeySet {
     }
 
     /// Picks the key for a token's `kid` and `alg`.
-    pub(crate) fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerificationKey, KeyLookupError> {
+    pub fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerificationKey, KeyLookupError> {
         if is_hmac(alg) {
             // Secrets are configured, never published, so `kid` carries no meaning for them.
             return self.hmac.as_ref().ok_or(KeyLookupError::NoSecret);
@@ -216,7 +226,7 @@ impl KeySet {
     }
 
     /// All loaded asymmetric keys.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &VerificationKey> {
+    pub fn keys(&self) -> impl Iterator<Item = &VerificationKey> {
         self.by_kid.values().flatten()
     }
 
@@ -400,5 +410,4 @@ mod tests {
         );
         assert!(!format!("{set:?}").contains("0123456789"), "secret leaked into Debug");
     }
-
 }

@@ -10,8 +10,8 @@ mod store;
 
 #[cfg(feature = "network")]
 pub use fetch::FetchError;
-pub(crate) use jwks::{KeyLookupError, is_hmac};
-pub use jwks::{JwksError, KeySet, SkippedKey};
+pub(crate) use jwks::is_hmac;
+pub use jwks::{JwksError, KeyLookupError, KeySet, SkippedKey, VerificationKey};
 #[cfg(feature = "network")]
 pub use remote::{KeySource, KeyStats};
 #[cfg(feature = "network")]

@@ -110,9 +110,9 @@ impl KeyStore {
         if let Some(remote) = &self.remote {
             return remote.current();
         }
-        self.local.load_full().ok_or_else(|| {
-            KeysUnavailable::NoSource(self.unavailable.clone().unwrap_or_default())
-        })
+        self.local
+            .load_full()
+            .ok_or_else(|| KeysUnavailable::NoSource(self.unavailable.clone().unwrap_or_default()))
     }
 
     /// Changes whenever a key this store trusted stops being trusted; identities verified

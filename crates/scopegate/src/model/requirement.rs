@@ -51,7 +51,11 @@ pub(crate) enum Blocker {
 
 impl Requirement {
     /// Compiles an expression; `issuer` resolves issuer ids (`None` = unknown id).
-    pub fn compile(expr: &Expr, symbols: &mut Symbols, issuer: &impl Fn(&str) -> Option<u16>) -> Result<Requirement, String> {
+    pub fn compile(
+        expr: &Expr,
+        symbols: &mut Symbols,
+        issuer: &impl Fn(&str) -> Option<u16>,
+    ) -> Result<Requirement, String> {
         Ok(match expr {
             Expr::Authenticated => Requirement::Authenticated,
             Expr::Scope(n) => Requirement::AnyScope(single(symbols.scopes.intern(n))),
@@ -108,7 +112,10 @@ impl Requirement {
                 "the route excludes `{}`",
                 r.describe(symbols, issuer_name)
             ))],
-            Requirement::And(rs) | Requirement::Or(rs) => rs.iter().flat_map(|r| r.blockers(facts, symbols, issuer_name)).collect(),
+            Requirement::And(rs) | Requirement::Or(rs) => rs
+                .iter()
+                .flat_map(|r| r.blockers(facts, symbols, issuer_name))
+                .collect(),
         }
     }
 
@@ -155,9 +162,10 @@ impl Requirement {
             Requirement::Issuer(i) => issuers.push(*i),
             Requirement::Client(c) => clients.push(*c),
             Requirement::Not(r) => r.mentions_issuers_clients(issuers, clients),
-            Requirement::And(rs) | Requirement::Or(rs) => rs.iter().for_each(|r| r.mentions_issuers_clients(issuers, clients)),
+            Requirement::And(rs) | Requirement::Or(rs) => {
+                rs.iter().for_each(|r| r.mentions_issuers_clients(issuers, clients))
+            }
             _ => {}
         }
     }
 }
-

@@ -111,9 +111,21 @@ mod tests {
             (" \n",                   Unusable(NOT_BEARER),   Unusable(EMPTY),        Absent),
         ];
         for (input, required, optional, lenient) in rows {
-            assert_eq!(Credentials::parse(input, Scheme::Required), *required, "Required {input:?}");
-            assert_eq!(Credentials::parse(input, Scheme::Optional), *optional, "Optional {input:?}");
-            assert_eq!(Credentials::parse(input, Scheme::Lenient), *lenient, "Lenient {input:?}");
+            assert_eq!(
+                Credentials::parse(input, Scheme::Required),
+                *required,
+                "Required {input:?}"
+            );
+            assert_eq!(
+                Credentials::parse(input, Scheme::Optional),
+                *optional,
+                "Optional {input:?}"
+            );
+            assert_eq!(
+                Credentials::parse(input, Scheme::Lenient),
+                *lenient,
+                "Lenient {input:?}"
+            );
         }
     }
 

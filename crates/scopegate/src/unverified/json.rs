@@ -87,4 +87,3 @@ impl<'de> Visitor<'de> for Strict {
         Ok(Value::Object(out))
     }
 }
-

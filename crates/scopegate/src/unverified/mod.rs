@@ -156,7 +156,6 @@ mod tests {
         B64.encode(bytes)
     }
 
-
     fn tok(header: &str, claims: &str) -> String {
         format!("{}.{}.c2ln", b64url(header.as_bytes()), b64url(claims.as_bytes()))
     }

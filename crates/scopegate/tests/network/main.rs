@@ -308,7 +308,7 @@ async fn warm_up_reports_each_issuer_and_decide_then_needs_no_fetch() {
     eprintln!("warm-up of 2 issuers (one down): {:?}", started.elapsed());
     assert_eq!(report.len(), 2);
     assert_eq!(report[0].issuer, "down");
-    assert!(report[0].outcome.as_ref().unwrap_err().contains("HTTP 503"));
+    assert!(report[0].outcome.as_ref().unwrap_err().to_string().contains("HTTP 503"));
     assert_eq!(report[1].issuer, "good");
     assert_eq!(report[1].outcome, Ok(1));
     // Synchronous decisions (no fetch possible) work right after warm-up.

@@ -32,6 +32,7 @@ pub(crate) struct Profile {
     /// The `iss` derived from the entry's own fields when `issuer` is not given.
     pub issuer: fn(&IssuerSource) -> Result<String, String>,
     /// The provider's fixed JWKS URL for an `iss`, when it has one (else: OIDC discovery).
+    #[cfg_attr(not(feature = "network"), allow(dead_code))]
     pub jwks_url: fn(&str) -> Option<String>,
 }
 
