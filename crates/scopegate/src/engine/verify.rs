@@ -4,10 +4,10 @@ use serde_json::{Map, Value};
 
 use super::identity::Identity;
 use crate::keys::KeyLookupError;
-use crate::model::{Facts, IssuerTable, Symbols};
+use crate::model::{Facts, Issuer, IssuerTable, Symbols};
 use crate::reason::{ReasonCode, Rejection};
 use crate::text::printable;
-use crate::unverified;
+use crate::unverified::{self, JoseHeader, Peeked};
 
 /// Clock rules shared by fresh verification and cache hits.
 pub(crate) fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: u64, leeway: u64) -> Result<(), Rejection> {
@@ -73,112 +73,18 @@ impl Verifier<'_> {
     /// Verifies a token completely and builds its identity.
     pub fn verify(&self, token: &str, now: u64) -> Result<Identity, Rejection> {
         let peeked = unverified::peek(token, self.max_token_bytes)?;
-        let claims = peeked.claims;
-        let header = peeked.header;
-
-        // The issuer is chosen from `iss` by exact match before any key is touched.
-        let iss = match claims.get("iss") {
-            Some(Value::String(s)) => s,
-            Some(_) => return Err(invalid("claim `iss` must be a string".into())),
-            None => {
-                return Err(Rejection::new(
-                    ReasonCode::UnknownIssuer,
-                    "the token has no `iss` claim",
-                ));
-            }
-        };
-        let issuer = self.issuers.by_iss(iss).ok_or_else(|| {
-            Rejection::new(
-                ReasonCode::UnknownIssuer,
-                format!("issuer `{}` is not trusted by this policy", printable(iss)),
-            )
-        })?;
-
-        if !issuer.algorithms.contains(&header.alg) {
-            return Err(Rejection::new(
-                ReasonCode::UnsupportedAlgorithm,
-                format!(
-                    "algorithm {:?} is not allowed for issuer `{}` (allowed: {:?})",
-                    header.alg, issuer.id, issuer.algorithms
-                ),
-            ));
-        }
-        if !issuer.claims.accepts_type(header.typ.as_deref()) {
-            return Err(Rejection::new(
-                ReasonCode::WrongTokenType,
-                format!(
-                    "token type {} is not accepted for issuer `{}` (expected {:?})",
-                    header
-                        .typ
-                        .as_deref()
-                        .map_or("(none)".to_string(), |t| format!("`{}`", printable(t))),
-                    issuer.id,
-                    issuer.claims.token_types
-                ),
-            ));
-        }
-
+        let issuer = self.issuer(&peeked.claims)?;
+        check_header(issuer, &peeked.header)?;
         // Read before the keys: a rotation during verification then forces a second look.
         let key_epoch = issuer.keys.epoch();
-        let keys = issuer.keys.current().map_err(|why| {
-            Rejection::new(
-                ReasonCode::KeysUnavailable,
-                format!("no keys for issuer `{}`: {why}", issuer.id),
-            )
-        })?;
-        let key = keys.find(header.kid.as_deref(), header.alg).map_err(|e| match e {
-            KeyLookupError::NoKid => Rejection::new(ReasonCode::UnknownKey, "the token has no `kid`"),
-            KeyLookupError::UnknownKid(kid) => Rejection::new(
-                ReasonCode::UnknownKey,
-                format!("issuer `{}` has no key `{}`", issuer.id, printable(&kid)),
-            ),
-            KeyLookupError::AlgorithmMismatch { kid, bound } => Rejection::new(
-                ReasonCode::UnsupportedAlgorithm,
-                format!(
-                    "key `{}` cannot verify {:?} (key is bound to {:?})",
-                    printable(&kid),
-                    header.alg,
-                    bound
-                ),
-            ),
-            KeyLookupError::NoSecret => Rejection::new(
-                ReasonCode::UnsupportedAlgorithm,
-                format!("issuer `{}` has no HMAC secret", issuer.id),
-            ),
-        })?;
-        let verified = jsonwebtoken::crypto::verify(
-            peeked.signature,
-            peeked.signing_input.as_bytes(),
-            key.decoding_key(),
-            header.alg,
-        )
-        .unwrap_or(false);
-        if !verified {
-            return Err(Rejection::new(
-                ReasonCode::BadSignature,
-                format!(
-                    "the signature does not verify with key {:?} of issuer `{}`",
-                    key.kid().unwrap_or("(secret)"),
-                    issuer.id
-                ),
-            ));
-        }
-
+        check_signature(issuer, &peeked)?;
         // From here on the claims are authentic; check their meaning.
+        let claims = peeked.claims;
         let exp = numeric(&claims, "exp")?.ok_or_else(|| invalid("the token has no `exp` claim".into()))?;
         let nbf = numeric(&claims, "nbf")?;
         let iat = numeric(&claims, "iat")?;
         check_time(exp, nbf, iat, now, self.leeway)?;
-        if !issuer.claims.audience_matches(&claims, &issuer.audiences)? {
-            return Err(Rejection::new(
-                ReasonCode::AudienceMismatch,
-                format!(
-                    "the token's audience ({}) is none of {:?}",
-                    describe_claims(&claims, &issuer.claims.audience_claims),
-                    issuer.audiences
-                ),
-            ));
-        }
+        check_audience(issuer, &claims)?;
         let subject = optional_string(&claims, "sub")?;
         let extracted = issuer.claims.extract(&claims)?;
         let client_symbol = extracted.client.as_deref().and_then(|c| self.symbols.clients.get(c));
@@ -200,6 +106,118 @@ impl Verifier<'_> {
             key_epoch,
         })
     }
+
+    /// The issuer, chosen from `iss` by exact match before any key is touched.
+    fn issuer(&self, claims: &Map<String, Value>) -> Result<&Issuer, Rejection> {
+        let iss = match claims.get("iss") {
+            Some(Value::String(s)) => s,
+            Some(_) => return Err(invalid("claim `iss` must be a string".into())),
+            None => {
+                return Err(Rejection::new(
+                    ReasonCode::UnknownIssuer,
+                    "the token has no `iss` claim",
+                ));
+            }
+        };
+        self.issuers.by_iss(iss).ok_or_else(|| {
+            Rejection::new(
+                ReasonCode::UnknownIssuer,
+                format!("issuer `{}` is not trusted by this policy", printable(iss)),
+            )
+        })
+    }
+}
+
+/// The header's algorithm and type must be the issuer's.
+fn check_header(issuer: &Issuer, header: &JoseHeader) -> Result<(), Rejection> {
+    if !issuer.algorithms.contains(&header.alg) {
+        return Err(Rejection::new(
+            ReasonCode::UnsupportedAlgorithm,
+            format!(
+                "algorithm {:?} is not allowed for issuer `{}` (allowed: {:?})",
+                header.alg, issuer.id, issuer.algorithms
+            ),
+        ));
+    }
+    if !issuer.claims.accepts_type(header.typ.as_deref()) {
+        return Err(Rejection::new(
+            ReasonCode::WrongTokenType,
+            format!(
+                "token type {} is not accepted for issuer `{}` (expected {:?})",
+                header
+                    .typ
+                    .as_deref()
+                    .map_or("(none)".to_string(), |t| format!("`{}`", printable(t))),
+                issuer.id,
+                issuer.claims.token_types
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The issuer's key for the token's `kid` and `alg` must verify the signature.
+fn check_signature(issuer: &Issuer, peeked: &Peeked<'_>) -> Result<(), Rejection> {
+    let header = &peeked.header;
+    let keys = issuer.keys.current().map_err(|why| {
+        Rejection::new(
+            ReasonCode::KeysUnavailable,
+            format!("no keys for issuer `{}`: {why}", issuer.id),
+        )
+    })?;
+    let key = keys.find(header.kid.as_deref(), header.alg).map_err(|e| match e {
+        KeyLookupError::NoKid => Rejection::new(ReasonCode::UnknownKey, "the token has no `kid`"),
+        KeyLookupError::UnknownKid(kid) => Rejection::new(
+            ReasonCode::UnknownKey,
+            format!("issuer `{}` has no key `{}`", issuer.id, printable(&kid)),
+        ),
+        KeyLookupError::AlgorithmMismatch { kid, bound } => Rejection::new(
+            ReasonCode::UnsupportedAlgorithm,
+            format!(
+                "key `{}` cannot verify {:?} (key is bound to {:?})",
+                printable(&kid),
+                header.alg,
+                bound
+            ),
+        ),
+        KeyLookupError::NoSecret => Rejection::new(
+            ReasonCode::UnsupportedAlgorithm,
+            format!("issuer `{}` has no HMAC secret", issuer.id),
+        ),
+    })?;
+    let verified = jsonwebtoken::crypto::verify(
+        peeked.signature,
+        peeked.signing_input.as_bytes(),
+        key.decoding_key(),
+        header.alg,
+    )
+    .unwrap_or(false);
+    if !verified {
+        return Err(Rejection::new(
+            ReasonCode::BadSignature,
+            format!(
+                "the signature does not verify with key {:?} of issuer `{}`",
+                key.kid().unwrap_or("(secret)"),
+                issuer.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One of the issuer's audiences must be among the token's audience claims.
+fn check_audience(issuer: &Issuer, claims: &Map<String, Value>) -> Result<(), Rejection> {
+    if issuer.claims.audience_matches(claims, &issuer.audiences)? {
+        return Ok(());
+    }
+    Err(Rejection::new(
+        ReasonCode::AudienceMismatch,
+        format!(
+            "the token's audience ({}) is none of {:?}",
+            describe_claims(claims, &issuer.claims.audience_claims),
+            issuer.audiences
+        ),
+    ))
 }
 
 fn describe_claims(claims: &Map<String, Value>, names: &[String]) -> String {

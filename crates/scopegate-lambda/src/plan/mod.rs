@@ -16,6 +16,8 @@
 //! Exactness domain: request paths without empty segments (`//`), which API Gateway does not
 //! route to parameters.
 
+mod templates;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +26,7 @@ use scopegate::{Engine, Identity, METHODS, RouteAccess, RouteId, RouteKey, Segme
 
 use crate::arn::request_suffix;
 use crate::iam;
+use templates::{Part, segment_pattern, templates_for};
 
 /// Largest number of witness requests (paths x methods) checked per plan; bigger policies get
 /// single-ARN answers.
@@ -51,12 +54,6 @@ impl Plan {
 /// Which routes an identity may call (by route index) and whether unmatched requests pass.
 type PermissionKey = (Vec<bool>, bool);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Part {
-    Lit(String),
-    Fresh,
-}
-
 #[derive(Debug)]
 struct Witness {
     method: &'static str,
@@ -82,80 +79,6 @@ pub struct Planner {
     /// Why plans are impossible for this policy, if they are.
     unplannable: Option<String>,
     memo: Mutex<HashMap<PermissionKey, Option<Arc<Plan>>>>,
-}
-
-fn segment_pattern(segments: &[Segment]) -> String {
-    segments
-        .iter()
-        .map(|s| match s {
-            Segment::Literal(l) => l.as_str(),
-            Segment::Param(_) | Segment::Greedy(_) => "?*",
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn templates_for(segments: &[Segment], lits_at: &[BTreeSet<String>], suffixes: &BTreeSet<Vec<Part>>) -> Vec<Vec<Part>> {
-    // Alternatives per segment.
-    let options: Vec<Vec<Vec<Part>>> = segments
-        .iter()
-        .enumerate()
-        .map(|(depth, s)| match s {
-            Segment::Literal(l) => vec![vec![Part::Lit(l.clone())]],
-            Segment::Param(_) | Segment::Greedy(_) => {
-                let mut o = vec![vec![Part::Fresh], vec![Part::Fresh, Part::Fresh]];
-                o.extend(
-                    lits_at
-                        .get(depth)
-                        .into_iter()
-                        .flatten()
-                        .map(|l| vec![Part::Lit(l.clone())]),
-                );
-                if matches!(s, Segment::Greedy(_)) {
-                    for suffix in suffixes {
-                        o.push(suffix.clone());
-                        let mut longer = vec![Part::Fresh];
-                        longer.extend(suffix.iter().cloned());
-                        o.push(longer);
-                    }
-                }
-                o
-            }
-        })
-        .collect();
-    let product: usize = options.iter().map(Vec::len).fold(1usize, |a, b| a.saturating_mul(b));
-    let mut out = Vec::new();
-    if product <= 256 {
-        let mut acc: Vec<Vec<Part>> = vec![Vec::new()];
-        for opts in &options {
-            let mut next = Vec::with_capacity(acc.len() * opts.len());
-            for a in &acc {
-                for o in opts {
-                    let mut v = a.clone();
-                    v.extend(o.iter().cloned());
-                    next.push(v);
-                }
-            }
-            acc = next;
-        }
-        out = acc;
-    } else {
-        // One position varies at a time; the others take their first option.
-        for (i, opts) in options.iter().enumerate() {
-            for o in opts {
-                let mut v = Vec::new();
-                for (j, other) in options.iter().enumerate() {
-                    if i == j {
-                        v.extend(o.iter().cloned());
-                    } else if let Some(first) = other.first() {
-                        v.extend(first.iter().cloned());
-                    }
-                }
-                out.push(v);
-            }
-        }
-    }
-    out
 }
 
 impl Planner {
