@@ -16,6 +16,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
+pub mod fixtures;
+#[cfg(feature = "server")]
+pub mod server;
+
 /// Error from loading a key.
 #[derive(Debug)]
 pub struct KeyError(pub String);
