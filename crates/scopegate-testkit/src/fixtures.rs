@@ -175,13 +175,19 @@ pub fn routes(list: &[(&str, Rule<'_>)]) -> String {
 pub const PETS_ROUTES: [(&str, Rule<'static>); 4] = [
     ("GET /pets", Rule::Anonymous),
     ("POST /pets", Rule::Require("role:admin")),
-    ("POST /pets/purchase", Rule::Require("scope:pets:buy and not role:admin")),
+    (
+        "POST /pets/purchase",
+        Rule::Require("scope:pets:buy and not role:admin"),
+    ),
     ("GET /pets/{id}", Rule::Authenticated),
 ];
 
 /// The routes of [`pharmacy_policy_text`] after `GET /user` and [`PETS_ROUTES`].
 const PHARMACY_EXTRA_ROUTES: [(&str, Rule<'static>); 3] = [
-    ("DELETE /pets/{id}", Rule::Require("role:admin and client:admin-console")),
+    (
+        "DELETE /pets/{id}",
+        Rule::Require("role:admin and client:admin-console"),
+    ),
     ("GET /claims", Rule::Issuers(&["fusion"])),
     ("ANY /public/{proxy+}", Rule::Anonymous),
 ];

@@ -212,11 +212,7 @@ async fn jwks_endpoint(State(idp): State<Arc<Inner>>, request_headers: HeaderMap
             body.push_str("\"}");
             (StatusCode::OK, body).into_response()
         }
-        Jwks::Endless => (
-            [(header::CONTENT_TYPE, "application/json")],
-            Body::new(EndlessSpaces),
-        )
-            .into_response(),
+        Jwks::Endless => ([(header::CONTENT_TYPE, "application/json")], Body::new(EndlessSpaces)).into_response(),
         Jwks::Redirect(to) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
     }
 }

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use http::{Request, Response, StatusCode};
 use scopegate::{Engine, Format, LoadedPolicy};
-use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
+use scopegate_testkit::fixtures::{Rule, idp_issuer, jwks_inline, routes};
+use scopegate_testkit::{TestKey, TokenBuilder, now};
 use scopegate_tower::ScopeGateLayer;
 use serde_json::json;
 use tower::{Layer, ServiceExt};
@@ -46,8 +47,9 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
 fn setup() -> (Arc<Engine>, String, TestKey) {
     let key = TestKey::es256("e1");
     let text = format!(
-        "version = 1\n[[issuers]]\nid = \"idp\"\nissuer = \"https://idp.example\"\naudiences = [\"api\"]\njwks = '{}'\n[[routes]]\nroute = \"GET /things/{{id}}\"\nscopes = [\"things:read\"]\n",
-        jwks(&[&key])
+        "version = 1\n{}{}",
+        idp_issuer("idp", &[&jwks_inline(&[&key])]),
+        routes(&[("GET /things/{id}", Rule::Scopes(&["things:read"]))])
     );
     let engine = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
         .unwrap()

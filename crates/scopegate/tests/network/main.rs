@@ -485,8 +485,7 @@ async fn a_chunked_body_without_length_is_cut_at_the_cap() {
     // A server that streams 1 KiB chunks forever (no Content-Length to refuse up front).
     let idp = start(Jwks::Endless).await;
     let e = fixed_uri_engine("s", &idp.jwks_uri(), "max_body_bytes = 10000");
-    let t = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "exp": now() + 600}))
-        .sign(&TestKey::es256("k1"));
+    let t = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "exp": now() + 600})).sign(&TestKey::es256("k1"));
     let d = get(&e, &t).await;
     assert_eq!(code(&d), "keys_unavailable");
     assert!(d.reason().contains("more than 10000 bytes"), "{}", d.reason());
@@ -512,8 +511,7 @@ async fn a_provider_that_refuses_connections_fails_closed() {
         .local_addr()
         .unwrap();
     let e = fixed_uri_engine("gone", &format!("http://{closed}/jwks"), FAST);
-    let t = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "exp": now() + 600}))
-        .sign(&TestKey::es256("k1"));
+    let t = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "exp": now() + 600})).sign(&TestKey::es256("k1"));
     let d = get(&e, &t).await;
     assert_eq!(code(&d), "keys_unavailable");
     assert!(
