@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use scopegate_testkit::fixtures::{
+    A0_AUD, A0_ISS, A0_ROLES, IDP_ISS, Rule, a0b, auth0_issuer, fusion_issuer, idp_issuer, keys, routes,
+};
+use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::{Value, json};
-
-const ISS: &str = "https://pets.us.auth0.com/";
-const AUD: &str = "https://pets.example.com";
 
 fn workdir() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -30,37 +31,17 @@ struct Setup {
 impl Setup {
     fn new() -> Setup {
         let dir = workdir();
-        let key = TestKey::rsa("k1", "RS256");
+        let key = keys().auth0.clone();
         std::fs::write(dir.join("keys/auth0.jwks.json"), jwks(&[&key]).to_string()).unwrap();
         let policy = format!(
-            r#"version = 1
-[[issuers]]
-id = "auth0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["{AUD}"]
-roles_claim = "https://pets.example.com/roles"
-jwks_file = "keys/auth0.jwks.json"
-
-[[issuers]]
-id = "fusion"
-profile = "fusionauth"
-issuer = "acme.com"
-audiences = ["app"]
-hmac_secret_env = "SCOPEGATE_TEST_FUSION_SECRET"
-
-[[routes]]
-route = "GET /user"
-scopes = ["get_pharmacy_user"]
-
-[[routes]]
-route = "POST /pets"
-require = "role:admin"
-
-[[routes]]
-route = "GET /pets/{{id}}"
-require = "authenticated"
-"#
+            "version = 1\n{}{}{}",
+            auth0_issuer(&["jwks_file = \"keys/auth0.jwks.json\""]),
+            fusion_issuer("app", &["hmac_secret_env = \"SCOPEGATE_TEST_FUSION_SECRET\""]),
+            routes(&[
+                ("GET /user", Rule::Scopes(&["get_pharmacy_user"])),
+                ("POST /pets", Rule::Require("role:admin")),
+                ("GET /pets/{id}", Rule::Authenticated),
+            ])
         );
         std::fs::write(dir.join("policy.toml"), policy).unwrap();
         Setup { dir, key }
@@ -71,9 +52,7 @@ require = "authenticated"
     }
 
     fn token(&self, scope: &str, roles: &[&str], exp: u64) -> String {
-        TokenBuilder::new(json!({"iss":ISS,"aud":AUD,"sub":"auth0|u1","exp":exp,"scope":scope,"https://pets.example.com/roles":roles}))
-            .header("typ", json!("JWT"))
-            .sign(&self.key)
+        a0b(json!({"iss":A0_ISS,"aud":A0_AUD,"sub":"auth0|u1","exp":exp,"scope":scope,A0_ROLES:roles})).sign(&self.key)
     }
 }
 
@@ -91,6 +70,11 @@ fn decide_json(policy: &str, method: &str, path: &str, extra: &[&str]) -> (Optio
     args.extend(extra);
     let out = scopegate(&args);
     (out.status.code(), json_of(&out))
+}
+
+/// `scopegate explain POLICY --method M --path P --token T`.
+fn explain(policy: &str, method: &str, path: &str, token: &str) -> Output {
+    scopegate(&["explain", policy, "--method", method, "--path", path, "--token", token])
 }
 
 fn json_of(out: &Output) -> Value {
@@ -228,16 +212,7 @@ fn usage_and_policy_errors_exit_2() {
 fn explain_shows_route_requirement_token_and_failure() {
     let s = Setup::new();
     let t = s.token("openid", &["user"], now() + 600);
-    let out = scopegate(&[
-        "explain",
-        &s.policy(),
-        "--method",
-        "GET",
-        "--path",
-        "/pets/42",
-        "--token",
-        &t,
-    ]);
+    let out = explain(&s.policy(), "GET", "/pets/42", &t);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
@@ -251,16 +226,7 @@ fn explain_shows_route_requirement_token_and_failure() {
     }
     let mut bad = s.token("openid", &["user"], now() + 600);
     bad.push('x');
-    let out = scopegate(&[
-        "explain",
-        &s.policy(),
-        "--method",
-        "GET",
-        "--path",
-        "/pets/42",
-        "--token",
-        &bad,
-    ]);
+    let out = explain(&s.policy(), "GET", "/pets/42", &bad);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("decision:  deny (401 bad_signature)"), "{text}");
@@ -374,63 +340,41 @@ fn check_reports_broken_issuers() {
     }
 }
 
-/// A one-thread HTTP server on 127.0.0.1 answering every request with `body` as JSON; counts
-/// requests.
-fn serve_json(body: String) -> (String, std::sync::Arc<AtomicUsize>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let hits = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&hits);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().map_while(Result::ok) {
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            counter.fetch_add(1, Ordering::SeqCst);
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    (base, hits)
-}
-
 #[test]
 fn decide_and_explain_fetch_keys_of_network_issuers_once() {
     let key = TestKey::es256("net-1");
-    let (base, hits) = serve_json(jwks(&[&key]).to_string());
+    let idp = Idp::start_background(Jwks::keys(&[&key])).unwrap();
+    let jwks_uri = idp.jwks_uri();
     let dir = workdir();
     let policy = dir.join("net.toml");
     std::fs::write(
         &policy,
         format!(
-            "version = 1\n[[issuers]]\nid = \"net\"\nissuer = \"https://idp.example\"\njwks_uri = \"{base}/jwks\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nscopes = [\"read\"]\n"
+            "version = 1\n{}{}",
+            idp_issuer("net", &[&format!("jwks_uri = \"{jwks_uri}\"")]),
+            routes(&[("GET /a", Rule::Scopes(&["read"]))])
         ),
     )
     .unwrap();
-    let token = TokenBuilder::new(
-        json!({"iss": "https://idp.example", "aud": "api", "sub": "svc", "scope": "read", "exp": now() + 600}),
-    )
-    .sign(&key);
+    let token =
+        TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "sub": "svc", "scope": "read", "exp": now() + 600}))
+            .sign(&key);
     let p = policy.to_str().unwrap();
     let (code, v) = decide_json(p, "GET", "/a", &["--token", &token]);
     assert_eq!((code, v["decision"].as_str()), (Some(0), Some("allow")), "{v}");
-    assert_eq!(hits.load(Ordering::SeqCst), 1);
-    let out = scopegate(&["explain", p, "--method", "GET", "--path", "/a", "--token", &token]);
+    assert_eq!(idp.hits(), 1);
+    let out = explain(p, "GET", "/a", &token);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains(&format!("keys:      jwks_uri {base}/jwks (1 fetch(es), 0 failed)")),
+        text.contains(&format!("keys:      jwks_uri {jwks_uri} (1 fetch(es), 0 failed)")),
         "{text}"
     );
     // A key the issuer does not publish: one more fetch (a new process), then 401 unknown_key.
-    let other =
-        TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "scope": "read", "exp": now() + 600}))
-            .sign(&TestKey::es256("net-2"));
+    let other = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "scope": "read", "exp": now() + 600}))
+        .sign(&TestKey::es256("net-2"));
     let (code, v) = decide_json(p, "GET", "/a", &["--token", &other]);
     assert_eq!((code, v["reason_code"].as_str()), (Some(1), Some("unknown_key")), "{v}");
-    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(idp.hits(), 3);
 }
 
 /// `scopegate authorize-event POLICY EXTRA.. < event`.
