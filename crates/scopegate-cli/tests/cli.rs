@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use scopegate_testkit::fixtures::{
-    A0_AUD, A0_ISS, A0_ROLES, IDP_ISS, Rule, a0b, auth0_issuer, fusion_issuer, idp_issuer, keys, routes,
+    A0_AUD, A0_ISS, A0_ROLES, IDP_ISS, Rule, a0b, auth0_issuer, fusion_issuer, jwks_uri_policy_text, keys, routes,
 };
 use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
@@ -278,66 +278,72 @@ fn check_valid_policy() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok (2 issuers, 3 routes"));
 }
 
+/// `check` of `policy`: the exit code is `code` and the diagnostics name every `needle`.
+/// Returns the diagnostics.
+fn check_expect(policy: &str, code: i32, needles: &[&str]) -> String {
+    let (got, err) = check_text(policy);
+    assert_eq!(got, Some(code), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    err
+}
+
 #[test]
 fn check_reports_syntax_errors_with_line_and_column() {
-    let (code, err) = check_text(&format!(
-        "{ISSUER}\n[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n"
-    ));
-    assert_eq!(code, Some(1));
-    assert!(err.contains("p.toml:12:"), "{err}");
-    assert!(err.contains("missing `)`"), "{err}");
-    let (code, err) = check_text("version = 1\n[[routes]]\nroute = \"GET /a\"\nscope = [\"x\"]\n");
-    assert_eq!(code, Some(1));
-    assert!(err.contains("p.toml:4:1: error: unknown field `scope`"), "{err}");
+    let routes = "[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n";
+    check_expect(&format!("{ISSUER}\n{routes}"), 1, &["p.toml:12:", "missing `)`"]);
+    check_expect(
+        "version = 1\n[[routes]]\nroute = \"GET /a\"\nscope = [\"x\"]\n",
+        1,
+        &["p.toml:4:1: error: unknown field `scope`"],
+    );
 }
 
 #[test]
 fn check_reports_overlaps_and_unknown_issuers() {
-    let (code, err) = check_text(&format!(
-        "{ISSUER}\n[[routes]]\nroute = \"GET /pets/{{id}}\"\nscopes = [\"pets:read\"]\n[[routes]]\nroute = \"GET /pets/{{name}}\"\nrequire = \"issuer:okta\"\n[[routes]]\nroute = \"GET /x\"\nissuers = [\"cognito\"]\n"
-    ));
-    assert_eq!(code, Some(1));
-    assert!(err.contains("overlaps routes[0] `GET /pets/{id}`"), "{err}");
-    assert!(err.contains("unknown issuer id `cognito`"), "{err}");
+    check_expect(
+        &format!(
+            "{ISSUER}\n[[routes]]\nroute = \"GET /pets/{{id}}\"\nscopes = [\"pets:read\"]\n[[routes]]\nroute = \"GET /pets/{{name}}\"\nrequire = \"issuer:okta\"\n[[routes]]\nroute = \"GET /x\"\nissuers = [\"cognito\"]\n"
+        ),
+        1,
+        &["overlaps routes[0] `GET /pets/{id}`", "unknown issuer id `cognito`"],
+    );
 }
 
 #[test]
 fn check_warns_on_unreachable_routes_and_unused_or_unknown_names() {
-    let (code, err) = check_text(&format!(
-        "{ISSUER}\n[[routes]]\nroute = \"GET /never\"\nrequire = \"scope:pets:read and not scope:pets:read\"\n[[routes]]\nroute = \"POST /pets\"\nscopes = [\"pets:bye\"]\n[[routes]]\nroute = \"GET /pets\"\nscopes = [\"pets:read\"]\n"
-    ));
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("route `GET /never`: can never be allowed"), "{err}");
-    assert!(
-        err.contains("scope `pets:sell`: declared in `known_scopes` but used by no route"),
-        "{err}"
-    );
-    assert!(
-        err.contains("scope `pets:bye`: required by a route but granted by no issuer"),
-        "{err}"
+    let err = check_expect(
+        &format!(
+            "{ISSUER}\n[[routes]]\nroute = \"GET /never\"\nrequire = \"scope:pets:read and not scope:pets:read\"\n[[routes]]\nroute = \"POST /pets\"\nscopes = [\"pets:bye\"]\n[[routes]]\nroute = \"GET /pets\"\nscopes = [\"pets:read\"]\n"
+        ),
+        0,
+        &[
+            "route `GET /never`: can never be allowed",
+            "scope `pets:sell`: declared in `known_scopes` but used by no route",
+            "scope `pets:bye`: required by a route but granted by no issuer",
+        ],
     );
     assert!(!err.contains("scope `pets:read`:"), "{err}");
 }
 
 #[test]
 fn check_reports_broken_issuers() {
-    let (code, err) = check_text(
+    check_expect(
         "version = 1\n[[issuers]]\nid = \"a\"\nprofile = \"auth0\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n",
+        1,
+        &["need `domain` or `issuer`"],
     );
-    assert_eq!(code, Some(1));
-    assert!(err.contains("need `domain` or `issuer`"), "{err}");
-    let (code, err) = check_text(
+    check_expect(
         "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"https://a\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n",
+        1,
+        &[
+            "`audiences` is required",
+            "cannot read",
+            "HS256 needs `hmac_secret_env`",
+            "unknown algorithm `ES512`",
+        ],
     );
-    assert_eq!(code, Some(1));
-    for needle in [
-        "`audiences` is required",
-        "cannot read",
-        "HS256 needs `hmac_secret_env`",
-        "unknown algorithm `ES512`",
-    ] {
-        assert!(err.contains(needle), "{needle}: {err}");
-    }
 }
 
 #[test]
@@ -349,11 +355,7 @@ fn decide_and_explain_fetch_keys_of_network_issuers_once() {
     let policy = dir.join("net.toml");
     std::fs::write(
         &policy,
-        format!(
-            "version = 1\n{}{}",
-            idp_issuer("net", &[&format!("jwks_uri = \"{jwks_uri}\"")]),
-            routes(&[("GET /a", Rule::Scopes(&["read"]))])
-        ),
+        jwks_uri_policy_text("", "net", &jwks_uri, &[("GET /a", Rule::Scopes(&["read"]))]),
     )
     .unwrap();
     let token =

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use scopegate::{Engine, Format, LoadedPolicy};
 use scopegate_lambda::{Authorizer, AuthorizerError};
-use scopegate_testkit::fixtures::{IDP_ISS, Rule, idp_issuer, routes};
+use scopegate_testkit::fixtures::{IDP_ISS, Rule, jwks_uri_policy_text};
 use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, now};
 use serde_json::json;
@@ -15,11 +15,7 @@ use serde_json::json;
 async fn warm_fetches_network_keys_and_token_events_use_them() {
     let key = TestKey::es256("net-1");
     let idp = Idp::start(Jwks::keys(&[&key])).await.unwrap();
-    let policy = format!(
-        "version = 1\n{}{}",
-        idp_issuer("idp", &[&format!("jwks_uri = \"{}\"", idp.jwks_uri())]),
-        routes(&[("GET /pets", Rule::Scopes(&["read"]))])
-    );
+    let policy = jwks_uri_policy_text("", "idp", &idp.jwks_uri(), &[("GET /pets", Rule::Scopes(&["read"]))]);
     let engine = Engine::compile(&LoadedPolicy::parse(&policy, Format::Toml, "p.toml").unwrap())
         .unwrap()
         .engine;

@@ -136,6 +136,18 @@ pub fn idp_issuer(id: &str, extra: &[&str]) -> String {
     plain_issuer(id, IDP_ISS, IDP_AUD, extra)
 }
 
+/// A policy trusting issuer `id` at [`IDP_ISS`] (audience [`IDP_AUD`]) whose keys are fetched
+/// from `jwks_uri`, with `settings` (e.g. `[settings.jwks]` and its lines) after `version = 1`,
+/// and `routes_list` as [`routes`].
+pub fn jwks_uri_policy_text(settings: &str, id: &str, jwks_uri: &str, routes_list: &[(&str, Rule<'_>)]) -> String {
+    let source = format!("jwks_uri = {}", quoted(jwks_uri));
+    format!(
+        "version = 1\n{settings}\n{}{}",
+        idp_issuer(id, &[&source]),
+        routes(routes_list)
+    )
+}
+
 /// What a route requires, as a policy writes it.
 #[derive(Debug, Clone, Copy)]
 pub enum Rule<'a> {

@@ -54,24 +54,6 @@ impl Jwks {
     }
 }
 
-/// An error starting the server.
-#[derive(Debug)]
-pub struct ServerError(pub String);
-
-impl std::fmt::Display for ServerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ServerError {}
-
-impl From<std::io::Error> for ServerError {
-    fn from(e: std::io::Error) -> ServerError {
-        ServerError(format!("test IdP: {e}"))
-    }
-}
-
 #[derive(Debug)]
 struct Inner {
     jwks: Mutex<Jwks>,
@@ -92,7 +74,7 @@ pub struct Idp {
 impl Idp {
     /// Starts a provider answering `jwks` on a random 127.0.0.1 port, as a task of the
     /// current tokio runtime.
-    pub async fn start(jwks: Jwks) -> Result<Idp, ServerError> {
+    pub async fn start(jwks: Jwks) -> std::io::Result<Idp> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let (idp, app) = Idp::new(jwks, &listener)?;
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -101,7 +83,7 @@ impl Idp {
 
     /// [`Idp::start`] for tests without a tokio runtime (the server runs on its own thread
     /// with its own runtime).
-    pub fn start_background(jwks: Jwks) -> Result<Idp, ServerError> {
+    pub fn start_background(jwks: Jwks) -> std::io::Result<Idp> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let (idp, app) = Idp::new(jwks, &listener)?;
@@ -109,7 +91,7 @@ impl Idp {
         Ok(idp)
     }
 
-    fn new(jwks: Jwks, listener: &tokio::net::TcpListener) -> Result<(Idp, Router), ServerError> {
+    fn new(jwks: Jwks, listener: &tokio::net::TcpListener) -> std::io::Result<(Idp, Router)> {
         let inner = Arc::new(Inner {
             jwks: Mutex::new(jwks),
             discovery_issuer: Mutex::new(None),

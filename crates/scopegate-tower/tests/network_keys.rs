@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use http::{Request, Response, StatusCode};
 use scopegate::{Engine, Format, LoadedPolicy};
-use scopegate_testkit::fixtures::{IDP_ISS, Rule, idp_issuer, routes};
+use scopegate_testkit::fixtures::{IDP_ISS, Rule, jwks_uri_policy_text};
 use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, now};
 use scopegate_tower::ScopeGateLayer;
@@ -19,10 +19,11 @@ async fn first_request_waits_for_the_key_fetch_then_passes() {
     let key = TestKey::es256("k1");
     let stranger = TestKey::es256("k2");
     let idp = Idp::start(Jwks::keys(&[&key])).await.unwrap();
-    let policy = format!(
-        "version = 1\n[settings.jwks]\nunknown_kid_cooldown_seconds = 60\n{}{}",
-        idp_issuer("idp", &[&format!("jwks_uri = \"{}\"", idp.jwks_uri())]),
-        routes(&[("GET /a", Rule::Scopes(&["read"]))])
+    let policy = jwks_uri_policy_text(
+        "[settings.jwks]\nunknown_kid_cooldown_seconds = 60",
+        "idp",
+        &idp.jwks_uri(),
+        &[("GET /a", Rule::Scopes(&["read"]))],
     );
     let engine = Arc::new(
         Engine::compile(&LoadedPolicy::parse(&policy, Format::Toml, "p.toml").unwrap())

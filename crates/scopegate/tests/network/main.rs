@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scopegate::{AuthRequest, Decision, Engine, Format, LoadedPolicy, ReasonCode};
-use scopegate_testkit::fixtures::{IDP_ISS, Rule, idp_issuer, routes};
+use scopegate_testkit::fixtures::{IDP_ISS, Rule, issuer_table, jwks_uri_policy_text, plain_issuer, routes};
 use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::json;
@@ -60,10 +60,11 @@ async fn start(jwks: Jwks) -> Idp {
 /// An engine trusting issuer `id` at `https://idp.example` with keys from `jwks_uri`, and one
 /// route `GET /a` for any authenticated caller.
 fn fixed_uri_engine(id: &str, jwks_uri: &str, jwks_settings: &str) -> Engine {
-    let text = format!(
-        "version = 1\n[settings.jwks]\n{jwks_settings}\n{}{}",
-        idp_issuer(id, &[&format!("jwks_uri = \"{jwks_uri}\"")]),
-        routes(&[("GET /a", Rule::Authenticated)])
+    let text = jwks_uri_policy_text(
+        &format!("[settings.jwks]\n{jwks_settings}"),
+        id,
+        jwks_uri,
+        &[("GET /a", Rule::Authenticated)],
     );
     Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
         .unwrap()
@@ -402,36 +403,23 @@ async fn each_fetch_is_a_tracing_event_and_a_counter() {
 
 #[test]
 fn key_sources_come_from_the_policy_profile_or_discovery() {
-    let p = LoadedPolicy::parse(
-        r#"version = 1
-[[issuers]]
-id = "asg"
-profile = "asgardeo"
-org = "pharmacy"
-audiences = ["x"]
-[[issuers]]
-id = "a0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["x"]
-[[issuers]]
-id = "kc"
-issuer = "https://id.example.com/realms/main"
-audiences = ["x"]
-[[issuers]]
-id = "fa"
-profile = "fusionauth"
-issuer = "acme.com"
-jwks_uri = "https://auth.acme.com/.well-known/jwks.json"
-audiences = ["x"]
-[[routes]]
-route = "GET /a"
-require = "authenticated"
-"#,
-        Format::Toml,
-        "p.toml",
-    )
-    .unwrap();
+    let x = "audiences = [\"x\"]";
+    let text = [
+        "version = 1\n".to_string(),
+        issuer_table(&[("id", "asg"), ("profile", "asgardeo"), ("org", "pharmacy")], &[x]),
+        issuer_table(
+            &[("id", "a0"), ("profile", "auth0"), ("domain", "pets.us.auth0.com")],
+            &[x],
+        ),
+        plain_issuer("kc", "https://id.example.com/realms/main", "x", &[]),
+        issuer_table(
+            &[("id", "fa"), ("profile", "fusionauth"), ("issuer", "acme.com")],
+            &["jwks_uri = \"https://auth.acme.com/.well-known/jwks.json\"", x],
+        ),
+        routes(&[("GET /a", Rule::Authenticated)]),
+    ]
+    .concat();
+    let p = LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap();
     let e = Engine::compile(&p).unwrap().engine;
     let source = |id: &str| {
         let i = e.issuers().iter().find(|i| i.id() == id).unwrap();
@@ -455,29 +443,39 @@ fn insecure_or_undiscoverable_key_sources_do_not_compile() {
         let p = LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap();
         Engine::compile(&p).unwrap_err().to_string()
     };
-    let e = compile_error(
-        "issuer = \"https://idp.example\"\njwks_uri = \"http://idp.example/jwks\"",
-        "",
-    );
-    assert!(e.contains("must use https"), "{e}");
-    let e = compile_error(
-        "issuer = \"https://idp.example\"\njwks_uri = \"http://169.254.169.254/keys\"",
-        "",
-    );
-    assert!(e.contains("must use https"), "{e}");
-    let e = compile_error("profile = \"fusionauth\"\nissuer = \"acme.com\"", "");
-    assert!(e.contains("give `jwks_uri`"), "{e}");
-    let e = compile_error("issuer = \"http://idp.example\"", "");
-    assert!(e.contains("cannot be discovered"), "{e}");
-    let e = compile_error("issuer = \"https://idp.example\"", "timeout_seconds = 0");
-    assert!(e.contains("`timeout_seconds` must be between"), "{e}");
-    let e = compile_error(
-        "issuer = \"https://idp.example\"",
-        "min_ttl_seconds = 10\nmax_ttl_seconds = 5",
-    );
-    assert!(e.contains("larger than `max_ttl_seconds`"), "{e}");
-    let e = compile_error("issuer = \"https://idp.example\"", "max_stale_seconds = nan");
-    assert!(e.contains("`max_stale_seconds`"), "{e}");
+    let cases = [
+        (
+            "issuer = \"https://idp.example\"\njwks_uri = \"http://idp.example/jwks\"",
+            "",
+            "must use https",
+        ),
+        (
+            "issuer = \"https://idp.example\"\njwks_uri = \"http://169.254.169.254/keys\"",
+            "",
+            "must use https",
+        ),
+        ("profile = \"fusionauth\"\nissuer = \"acme.com\"", "", "give `jwks_uri`"),
+        ("issuer = \"http://idp.example\"", "", "cannot be discovered"),
+        (
+            "issuer = \"https://idp.example\"",
+            "timeout_seconds = 0",
+            "`timeout_seconds` must be between",
+        ),
+        (
+            "issuer = \"https://idp.example\"",
+            "min_ttl_seconds = 10\nmax_ttl_seconds = 5",
+            "larger than `max_ttl_seconds`",
+        ),
+        (
+            "issuer = \"https://idp.example\"",
+            "max_stale_seconds = nan",
+            "`max_stale_seconds`",
+        ),
+    ];
+    for (issuer, settings, needle) in cases {
+        let e = compile_error(issuer, settings);
+        assert!(e.contains(needle), "{e}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
