@@ -64,11 +64,16 @@ fn scopegate(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `scopegate decide POLICY --method M --path P EXTRA..`.
+fn decide(policy: &str, method: &str, path: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["decide", policy, "--method", method, "--path", path];
+    args.extend(extra);
+    scopegate(&args)
+}
+
 /// `scopegate decide POLICY --method M --path P --json EXTRA..`.
 fn decide_json(policy: &str, method: &str, path: &str, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["decide", policy, "--method", method, "--path", path, "--json"];
-    args.extend(extra);
-    let out = scopegate(&args);
+    let out = decide(policy, method, path, &[&["--json"], extra].concat());
     (out.status.code(), json_of(&out))
 }
 
@@ -142,16 +147,7 @@ fn token_file_with_bearer_prefix_and_now() {
     let later = (exp + 31).to_string();
     let (_, v) = decide_json(&s.policy(), "POST", "/pets", &["--token-file", &f, "--now", &later]);
     assert_eq!(v["reason_code"], "token_expired");
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token-file",
-        &f,
-    ]);
+    let out = decide(&s.policy(), "POST", "/pets", &["--token-file", &f]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("allow 200: route `POST /pets`"));
 }
 
@@ -162,17 +158,7 @@ fn hmac_secret_from_the_environment() {
     let t = TokenBuilder::new(json!({"iss":"acme.com","aud":"app","exp":now()+60,"roles":["admin"]}))
         .header("typ", json!("JWT"))
         .sign(&key);
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token",
-        &t,
-        "--json",
-    ]);
+    let out = decide(&s.policy(), "POST", "/pets", &["--token", &t, "--json"]);
     assert_eq!(json_of(&out)["issuer"], "fusion", "{}", stderr(&out));
 }
 
