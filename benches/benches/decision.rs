@@ -1,12 +1,7 @@
 //! `decision/*` (one request to a `Decision`) and `baseline/*` (what verifying the same token
 //! costs without scopegate).
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+// Bench code: a setup step that fails is a broken benchmark, reported by panicking.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
 
@@ -14,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use http::header::AUTHORIZATION;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use scopegate::{AuthRequest, Decision, Engine};
@@ -109,9 +104,8 @@ fn bench_baseline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
+common::bench_main!(
     config = common::config_with(Duration::from_millis(1500), Duration::from_secs(4));
-    targets = bench_decision, bench_baseline
-}
-criterion_main!(benches);
+    bench_decision,
+    bench_baseline
+);

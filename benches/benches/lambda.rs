@@ -1,20 +1,15 @@
 //! `lambda/token_event_cached`: an API Gateway REST `TOKEN` event through the Lambda handler
 //! (`Authorizer::handle`), 1,000-route policy, identity cache and policy plan warm. Compare with
 //! `decision/cached_1k_routes` for what the event and response JSON cost.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+// Bench code: a setup step that fails is a broken benchmark, reported by panicking.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
 
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use scopegate_benches::{POLICY_ROUTES, fixture, request};
 use scopegate_lambda::Authorizer;
 use serde_json::json;
@@ -40,9 +35,4 @@ fn bench_lambda(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_lambda
-}
-criterion_main!(benches);
+common::bench_main!(bench_lambda);

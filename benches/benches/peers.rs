@@ -8,13 +8,8 @@
 //!   taken as already verified (its scopes and roles at hand), so it compares with
 //!   `decision/cached_1k_routes`. Cedar does no path matching: it is handed the matched route as
 //!   the resource, which flatters it.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+// Bench code: a setup step that fails is a broken benchmark, reported by panicking.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
 
@@ -23,7 +18,7 @@ use std::hint::black_box;
 use std::str::FromStr;
 
 use cedar_policy::{Context, Entities, Entity, EntityUid, PolicySet, Request, RestrictedExpression};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use jwt_authorizer::{Authorizer, AuthorizerBuilder, Validation};
@@ -127,9 +122,4 @@ fn bench_peers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_peers
-}
-criterion_main!(benches);
+common::bench_main!(bench_peers);

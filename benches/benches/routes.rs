@@ -1,18 +1,13 @@
 //! `routes/*`: matching one request against tables of 10 to 10,000 routes, and compiling
 //! the largest table.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+// Bench code: a setup step that fails is a broken benchmark, reported by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use scopegate::{RouteKey, RouteTable};
 use scopegate_benches::{request, route_keys};
 
@@ -47,9 +42,4 @@ fn bench_routes(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_routes
-}
-criterion_main!(benches);
+common::bench_main!(bench_routes);

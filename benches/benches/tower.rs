@@ -1,12 +1,7 @@
 //! `tower/*`: an axum service called through `oneshot`, bare and behind `ScopeGateLayer`
 //! (identity cache warm). The difference is what the layer costs per request.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+// Bench code: a setup step that fails is a broken benchmark, reported by panicking.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -16,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use http::header::AUTHORIZATION;
 use http::{Request, StatusCode};
 use scopegate_benches::{POLICY_ROUTES, fixture, middle_service, request};
@@ -59,9 +54,4 @@ fn bench_tower(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = common::config();
-    targets = bench_tower
-}
-criterion_main!(benches);
+common::bench_main!(bench_tower);

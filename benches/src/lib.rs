@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scopegate::{Engine, Format, LoadedPolicy};
-use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
+use scopegate_testkit::fixtures::{self, Rule, jwks_inline, plain_issuer};
+use scopegate_testkit::{TestKey, TokenBuilder, now};
 use serde_json::{Value, json};
 
 /// Issuer of the RS256 tokens.
@@ -127,40 +128,27 @@ pub fn policy_text(routes: usize, identity_cache: bool) -> String {
     let f = fixture();
     let capacity = if identity_cache { 10_000 } else { 0 };
     let mut text = format!(
-        r#"version = 1
-[settings]
-leeway_seconds = {LEEWAY}
-[settings.identity_cache]
-capacity = {capacity}
-
-[[issuers]]
-id = "rs"
-issuer = "{RS_ISS}"
-audiences = ["{AUDIENCE}"]
-algorithms = ["RS256"]
-jwks = '''{rs}'''
-
-[[issuers]]
-id = "es"
-issuer = "{ES_ISS}"
-audiences = ["{AUDIENCE}"]
-algorithms = ["ES256"]
-jwks = '''{es}'''
-
-[[issuers]]
-id = "hs"
-issuer = "{HS_ISS}"
-audiences = ["{AUDIENCE}"]
-algorithms = ["HS256"]
-hmac_secret_env = "BENCH_HS_SECRET"
-"#,
-        rs = jwks(&[&f.rs_key]),
-        es = jwks(&[&f.es_key]),
+        "version = 1\n[settings]\nleeway_seconds = {LEEWAY}\n[settings.identity_cache]\ncapacity = {capacity}\n"
     );
-    for (i, key) in route_keys(routes).iter().enumerate() {
-        let require = requirement(i);
-        text.push_str(&format!("\n[[routes]]\nroute = \"{key}\"\nrequire = \"{require}\"\n"));
+    let rs_jwks = jwks_inline(&[&f.rs_key]);
+    let es_jwks = jwks_inline(&[&f.es_key]);
+    let issuers = [
+        ("rs", RS_ISS, "RS256", rs_jwks.as_str()),
+        ("es", ES_ISS, "ES256", es_jwks.as_str()),
+        ("hs", HS_ISS, "HS256", "hmac_secret_env = \"BENCH_HS_SECRET\""),
+    ];
+    for (id, iss, alg, key_line) in issuers {
+        let algorithms = format!("algorithms = [\"{alg}\"]");
+        text.push_str(&plain_issuer(id, iss, AUDIENCE, &[&algorithms, key_line]));
     }
+    let keys = route_keys(routes);
+    let requirements: Vec<String> = (0..routes).map(requirement).collect();
+    let table: Vec<(&str, Rule<'_>)> = keys
+        .iter()
+        .zip(&requirements)
+        .map(|(key, require)| (key.as_str(), Rule::Require(require)))
+        .collect();
+    text.push_str(&fixtures::routes(&table));
     text
 }
 

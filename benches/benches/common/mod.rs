@@ -19,3 +19,20 @@ pub fn config_with(warm_up: Duration, measurement: Duration) -> Criterion {
 pub fn config() -> Criterion {
     config_with(Duration::from_millis(1000), Duration::from_secs(3))
 }
+
+/// The `main` of a bench target: its targets in one criterion group named `benches`, with
+/// [`config`] unless `config = EXPR;` comes first.
+macro_rules! bench_main {
+    (config = $config:expr; $($target:path),+ $(,)?) => {
+        criterion::criterion_group! {
+            name = benches;
+            config = $config;
+            targets = $($target),+
+        }
+        criterion::criterion_main!(benches);
+    };
+    ($($target:path),+ $(,)?) => {
+        $crate::common::bench_main!(config = $crate::common::config(); $($target),+);
+    };
+}
+pub(crate) use bench_main;

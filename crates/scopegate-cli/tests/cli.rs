@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use scopegate_testkit::fixtures::{
+    A0_AUD, A0_ISS, A0_ROLES, IDP_ISS, Rule, a0b, auth0_issuer, fusion_issuer, jwks_uri_policy_text, keys, routes,
+};
+use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::{Value, json};
-
-const ISS: &str = "https://pets.us.auth0.com/";
-const AUD: &str = "https://pets.example.com";
 
 fn workdir() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -30,37 +31,17 @@ struct Setup {
 impl Setup {
     fn new() -> Setup {
         let dir = workdir();
-        let key = TestKey::rsa("k1", "RS256");
+        let key = keys().auth0.clone();
         std::fs::write(dir.join("keys/auth0.jwks.json"), jwks(&[&key]).to_string()).unwrap();
         let policy = format!(
-            r#"version = 1
-[[issuers]]
-id = "auth0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["{AUD}"]
-roles_claim = "https://pets.example.com/roles"
-jwks_file = "keys/auth0.jwks.json"
-
-[[issuers]]
-id = "fusion"
-profile = "fusionauth"
-issuer = "acme.com"
-audiences = ["app"]
-hmac_secret_env = "SCOPEGATE_TEST_FUSION_SECRET"
-
-[[routes]]
-route = "GET /user"
-scopes = ["get_pharmacy_user"]
-
-[[routes]]
-route = "POST /pets"
-require = "role:admin"
-
-[[routes]]
-route = "GET /pets/{{id}}"
-require = "authenticated"
-"#
+            "version = 1\n{}{}{}",
+            auth0_issuer(&["jwks_file = \"keys/auth0.jwks.json\""]),
+            fusion_issuer("app", &["hmac_secret_env = \"SCOPEGATE_TEST_FUSION_SECRET\""]),
+            routes(&[
+                ("GET /user", Rule::Scopes(&["get_pharmacy_user"])),
+                ("POST /pets", Rule::Require("role:admin")),
+                ("GET /pets/{id}", Rule::Authenticated),
+            ])
         );
         std::fs::write(dir.join("policy.toml"), policy).unwrap();
         Setup { dir, key }
@@ -71,9 +52,7 @@ require = "authenticated"
     }
 
     fn token(&self, scope: &str, roles: &[&str], exp: u64) -> String {
-        TokenBuilder::new(json!({"iss":ISS,"aud":AUD,"sub":"auth0|u1","exp":exp,"scope":scope,"https://pets.example.com/roles":roles}))
-            .header("typ", json!("JWT"))
-            .sign(&self.key)
+        a0b(json!({"iss":A0_ISS,"aud":A0_AUD,"sub":"auth0|u1","exp":exp,"scope":scope,A0_ROLES:roles})).sign(&self.key)
     }
 }
 
@@ -85,12 +64,22 @@ fn scopegate(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `scopegate decide POLICY --method M --path P EXTRA..`.
+fn decide(policy: &str, method: &str, path: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["decide", policy, "--method", method, "--path", path];
+    args.extend(extra);
+    scopegate(&args)
+}
+
 /// `scopegate decide POLICY --method M --path P --json EXTRA..`.
 fn decide_json(policy: &str, method: &str, path: &str, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["decide", policy, "--method", method, "--path", path, "--json"];
-    args.extend(extra);
-    let out = scopegate(&args);
+    let out = decide(policy, method, path, &[&["--json"], extra].concat());
     (out.status.code(), json_of(&out))
+}
+
+/// `scopegate explain POLICY --method M --path P --token T`.
+fn explain(policy: &str, method: &str, path: &str, token: &str) -> Output {
+    scopegate(&["explain", policy, "--method", method, "--path", path, "--token", token])
 }
 
 fn json_of(out: &Output) -> Value {
@@ -158,16 +147,7 @@ fn token_file_with_bearer_prefix_and_now() {
     let later = (exp + 31).to_string();
     let (_, v) = decide_json(&s.policy(), "POST", "/pets", &["--token-file", &f, "--now", &later]);
     assert_eq!(v["reason_code"], "token_expired");
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token-file",
-        &f,
-    ]);
+    let out = decide(&s.policy(), "POST", "/pets", &["--token-file", &f]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("allow 200: route `POST /pets`"));
 }
 
@@ -178,17 +158,7 @@ fn hmac_secret_from_the_environment() {
     let t = TokenBuilder::new(json!({"iss":"acme.com","aud":"app","exp":now()+60,"roles":["admin"]}))
         .header("typ", json!("JWT"))
         .sign(&key);
-    let out = scopegate(&[
-        "decide",
-        &s.policy(),
-        "--method",
-        "POST",
-        "--path",
-        "/pets",
-        "--token",
-        &t,
-        "--json",
-    ]);
+    let out = decide(&s.policy(), "POST", "/pets", &["--token", &t, "--json"]);
     assert_eq!(json_of(&out)["issuer"], "fusion", "{}", stderr(&out));
 }
 
@@ -228,16 +198,7 @@ fn usage_and_policy_errors_exit_2() {
 fn explain_shows_route_requirement_token_and_failure() {
     let s = Setup::new();
     let t = s.token("openid", &["user"], now() + 600);
-    let out = scopegate(&[
-        "explain",
-        &s.policy(),
-        "--method",
-        "GET",
-        "--path",
-        "/pets/42",
-        "--token",
-        &t,
-    ]);
+    let out = explain(&s.policy(), "GET", "/pets/42", &t);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
@@ -251,16 +212,7 @@ fn explain_shows_route_requirement_token_and_failure() {
     }
     let mut bad = s.token("openid", &["user"], now() + 600);
     bad.push('x');
-    let out = scopegate(&[
-        "explain",
-        &s.policy(),
-        "--method",
-        "GET",
-        "--path",
-        "/pets/42",
-        "--token",
-        &bad,
-    ]);
+    let out = explain(&s.policy(), "GET", "/pets/42", &bad);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("decision:  deny (401 bad_signature)"), "{text}");
@@ -312,125 +264,105 @@ fn check_valid_policy() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok (2 issuers, 3 routes"));
 }
 
+/// `check` of `policy`: the exit code is `code` and the diagnostics name every `needle`.
+/// Returns the diagnostics.
+fn check_expect(policy: &str, code: i32, needles: &[&str]) -> String {
+    let (got, err) = check_text(policy);
+    assert_eq!(got, Some(code), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    err
+}
+
 #[test]
 fn check_reports_syntax_errors_with_line_and_column() {
-    let (code, err) = check_text(&format!(
-        "{ISSUER}\n[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n"
-    ));
-    assert_eq!(code, Some(1));
-    assert!(err.contains("p.toml:12:"), "{err}");
-    assert!(err.contains("missing `)`"), "{err}");
-    let (code, err) = check_text("version = 1\n[[routes]]\nroute = \"GET /a\"\nscope = [\"x\"]\n");
-    assert_eq!(code, Some(1));
-    assert!(err.contains("p.toml:4:1: error: unknown field `scope`"), "{err}");
+    let routes = "[[routes]]\nroute = \"GET /a\"\nrequire = \"scope:a and (role:b\"\n";
+    check_expect(&format!("{ISSUER}\n{routes}"), 1, &["p.toml:12:", "missing `)`"]);
+    check_expect(
+        "version = 1\n[[routes]]\nroute = \"GET /a\"\nscope = [\"x\"]\n",
+        1,
+        &["p.toml:4:1: error: unknown field `scope`"],
+    );
 }
 
 #[test]
 fn check_reports_overlaps_and_unknown_issuers() {
-    let (code, err) = check_text(&format!(
-        "{ISSUER}\n[[routes]]\nroute = \"GET /pets/{{id}}\"\nscopes = [\"pets:read\"]\n[[routes]]\nroute = \"GET /pets/{{name}}\"\nrequire = \"issuer:okta\"\n[[routes]]\nroute = \"GET /x\"\nissuers = [\"cognito\"]\n"
-    ));
-    assert_eq!(code, Some(1));
-    assert!(err.contains("overlaps routes[0] `GET /pets/{id}`"), "{err}");
-    assert!(err.contains("unknown issuer id `cognito`"), "{err}");
+    check_expect(
+        &format!(
+            "{ISSUER}\n[[routes]]\nroute = \"GET /pets/{{id}}\"\nscopes = [\"pets:read\"]\n[[routes]]\nroute = \"GET /pets/{{name}}\"\nrequire = \"issuer:okta\"\n[[routes]]\nroute = \"GET /x\"\nissuers = [\"cognito\"]\n"
+        ),
+        1,
+        &["overlaps routes[0] `GET /pets/{id}`", "unknown issuer id `cognito`"],
+    );
 }
 
 #[test]
 fn check_warns_on_unreachable_routes_and_unused_or_unknown_names() {
-    let (code, err) = check_text(&format!(
-        "{ISSUER}\n[[routes]]\nroute = \"GET /never\"\nrequire = \"scope:pets:read and not scope:pets:read\"\n[[routes]]\nroute = \"POST /pets\"\nscopes = [\"pets:bye\"]\n[[routes]]\nroute = \"GET /pets\"\nscopes = [\"pets:read\"]\n"
-    ));
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("route `GET /never`: can never be allowed"), "{err}");
-    assert!(
-        err.contains("scope `pets:sell`: declared in `known_scopes` but used by no route"),
-        "{err}"
-    );
-    assert!(
-        err.contains("scope `pets:bye`: required by a route but granted by no issuer"),
-        "{err}"
+    let err = check_expect(
+        &format!(
+            "{ISSUER}\n[[routes]]\nroute = \"GET /never\"\nrequire = \"scope:pets:read and not scope:pets:read\"\n[[routes]]\nroute = \"POST /pets\"\nscopes = [\"pets:bye\"]\n[[routes]]\nroute = \"GET /pets\"\nscopes = [\"pets:read\"]\n"
+        ),
+        0,
+        &[
+            "route `GET /never`: can never be allowed",
+            "scope `pets:sell`: declared in `known_scopes` but used by no route",
+            "scope `pets:bye`: required by a route but granted by no issuer",
+        ],
     );
     assert!(!err.contains("scope `pets:read`:"), "{err}");
 }
 
 #[test]
 fn check_reports_broken_issuers() {
-    let (code, err) = check_text(
+    check_expect(
         "version = 1\n[[issuers]]\nid = \"a\"\nprofile = \"auth0\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n",
+        1,
+        &["need `domain` or `issuer`"],
     );
-    assert_eq!(code, Some(1));
-    assert!(err.contains("need `domain` or `issuer`"), "{err}");
-    let (code, err) = check_text(
+    check_expect(
         "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"https://a\"\naudiences = []\njwks_file = \"missing.json\"\nalgorithms = [\"HS256\", \"ES512\"]\n",
+        1,
+        &[
+            "`audiences` is required",
+            "cannot read",
+            "HS256 needs `hmac_secret_env`",
+            "unknown algorithm `ES512`",
+        ],
     );
-    assert_eq!(code, Some(1));
-    for needle in [
-        "`audiences` is required",
-        "cannot read",
-        "HS256 needs `hmac_secret_env`",
-        "unknown algorithm `ES512`",
-    ] {
-        assert!(err.contains(needle), "{needle}: {err}");
-    }
-}
-
-/// A one-thread HTTP server on 127.0.0.1 answering every request with `body` as JSON; counts
-/// requests.
-fn serve_json(body: String) -> (String, std::sync::Arc<AtomicUsize>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let hits = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&hits);
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().map_while(Result::ok) {
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            counter.fetch_add(1, Ordering::SeqCst);
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    (base, hits)
 }
 
 #[test]
 fn decide_and_explain_fetch_keys_of_network_issuers_once() {
     let key = TestKey::es256("net-1");
-    let (base, hits) = serve_json(jwks(&[&key]).to_string());
+    let idp = Idp::start_background(Jwks::keys(&[&key])).unwrap();
+    let jwks_uri = idp.jwks_uri();
     let dir = workdir();
     let policy = dir.join("net.toml");
     std::fs::write(
         &policy,
-        format!(
-            "version = 1\n[[issuers]]\nid = \"net\"\nissuer = \"https://idp.example\"\njwks_uri = \"{base}/jwks\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nscopes = [\"read\"]\n"
-        ),
+        jwks_uri_policy_text("", "net", &jwks_uri, &[("GET /a", Rule::Scopes(&["read"]))]),
     )
     .unwrap();
-    let token = TokenBuilder::new(
-        json!({"iss": "https://idp.example", "aud": "api", "sub": "svc", "scope": "read", "exp": now() + 600}),
-    )
-    .sign(&key);
+    let token =
+        TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "sub": "svc", "scope": "read", "exp": now() + 600}))
+            .sign(&key);
     let p = policy.to_str().unwrap();
     let (code, v) = decide_json(p, "GET", "/a", &["--token", &token]);
     assert_eq!((code, v["decision"].as_str()), (Some(0), Some("allow")), "{v}");
-    assert_eq!(hits.load(Ordering::SeqCst), 1);
-    let out = scopegate(&["explain", p, "--method", "GET", "--path", "/a", "--token", &token]);
+    assert_eq!(idp.hits(), 1);
+    let out = explain(p, "GET", "/a", &token);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains(&format!("keys:      jwks_uri {base}/jwks (1 fetch(es), 0 failed)")),
+        text.contains(&format!("keys:      jwks_uri {jwks_uri} (1 fetch(es), 0 failed)")),
         "{text}"
     );
     // A key the issuer does not publish: one more fetch (a new process), then 401 unknown_key.
-    let other =
-        TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "scope": "read", "exp": now() + 600}))
-            .sign(&TestKey::es256("net-2"));
+    let other = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "scope": "read", "exp": now() + 600}))
+        .sign(&TestKey::es256("net-2"));
     let (code, v) = decide_json(p, "GET", "/a", &["--token", &other]);
     assert_eq!((code, v["reason_code"].as_str()), (Some(1), Some("unknown_key")), "{v}");
-    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(idp.hits(), 3);
 }
 
 /// `scopegate authorize-event POLICY EXTRA.. < event`.

@@ -4,62 +4,32 @@
 
 mod common;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use common::{fixture, policy_allows};
 use scopegate::{Engine, Format, LoadedPolicy};
 use scopegate_lambda::{Authorizer, AuthorizerError, ConfigError};
-use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
+use scopegate_testkit::fixtures::{
+    A0_AUD, A0_ISS, A0_ROLES, PETS_ROUTES, Rule, a0b, auth0_issuer, jwks_inline, keys, routes,
+};
+use scopegate_testkit::{TestKey, now};
 use serde_json::{Value, json};
 
-const ISS: &str = "https://pets.us.auth0.com/";
-const AUD: &str = "https://pets.example.com";
-const ROLES: &str = "https://pets.example.com/roles";
 const REST_PREFIX: &str = "arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/";
 
 fn key() -> &'static TestKey {
-    static KEY: OnceLock<TestKey> = OnceLock::new();
-    KEY.get_or_init(|| TestKey::rsa("k1", "RS256"))
+    &keys().auth0
 }
 
 fn policy_text(lambda: &str) -> String {
     format!(
-        r#"version = 1
-{lambda}
-
-[[issuers]]
-id = "auth0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["{AUD}"]
-roles_claim = "{ROLES}"
-jwks = '{jwks}'
-
-[[routes]]
-route = "GET /pets"
-allow = "anonymous"
-
-[[routes]]
-route = "POST /pets"
-require = "role:admin"
-
-[[routes]]
-route = "POST /pets/purchase"
-require = "scope:pets:buy and not role:admin"
-
-[[routes]]
-route = "GET /pets/{{id}}"
-require = "authenticated"
-
-[[routes]]
-route = "GET /request"
-scopes = ["read:request"]
-
-[[routes]]
-route = "ANY /admin/{{proxy+}}"
-require = "role:admin"
-"#,
-        jwks = jwks(&[key()])
+        "version = 1\n{lambda}\n{}{}{}",
+        auth0_issuer(&[&jwks_inline(&[key()])]),
+        routes(&PETS_ROUTES),
+        routes(&[
+            ("GET /request", Rule::Scopes(&["read:request"])),
+            ("ANY /admin/{proxy+}", Rule::Require("role:admin")),
+        ])
     )
 }
 
@@ -69,17 +39,15 @@ fn authorizer(lambda: &str) -> Authorizer {
 }
 
 fn token(scope: &str, roles: &[&str]) -> String {
-    TokenBuilder::new(json!({
-        "iss": ISS, "aud": AUD, "sub": "auth0|u1", "exp": now() + 600, "scope": scope, ROLES: roles,
+    a0b(json!({
+        "iss": A0_ISS, "aud": A0_AUD, "sub": "auth0|u1", "exp": now() + 600, "scope": scope, A0_ROLES: roles,
         "email": "u1@example.com", "org": {"id": 7, "tier": "gold"}, "azp": "client-1"
     }))
-    .header("typ", json!("JWT"))
     .sign(key())
 }
 
 fn expired() -> String {
-    TokenBuilder::new(json!({"iss": ISS, "aud": AUD, "sub": "auth0|u1", "exp": now() - 3600, "scope": "read:request"}))
-        .header("typ", json!("JWT"))
+    a0b(json!({"iss": A0_ISS, "aud": A0_AUD, "sub": "auth0|u1", "exp": now() - 3600, "scope": "read:request"}))
         .sign(key())
 }
 
@@ -237,7 +205,7 @@ fn http_v2_events_with_simple_answers() {
         json!({
             "issuer": "auth0", "subject": "auth0|u1", "client": "client-1",
             "scopes": "read:request openid", "roles": "user ops",
-            "email": "u1@example.com", "org": "map[id:7 tier:gold]", ROLES: "[user ops]"
+            "email": "u1@example.com", "org": "map[id:7 tier:gold]", A0_ROLES: "[user ops]"
         })
     );
     let deny = run(&a, v2_event(Some(&token("openid", &[])))).unwrap();

@@ -10,14 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{fixture, policy_allows};
+use scopegate_testkit::fixtures::{A0_AUD, A0_ISS, Rule, a0b, auth0_issuer, jwks_inline, keys, routes};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-
-const ISS: &str = "https://pets.us.auth0.com/";
-const AUD: &str = "https://pets.example.com";
 
 /// What the function posted back: `(request id, "response" | "error", body)`.
 type Posted = (String, String, Value);
@@ -176,40 +174,26 @@ fn bootstrap(port: Option<u16>, envs: &[(&str, &str)]) -> Command {
 
 fn policy(key: &TestKey) -> String {
     format!(
-        r#"version = 1
-[[issuers]]
-id = "auth0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["{AUD}"]
-roles_claim = "https://pets.example.com/roles"
-jwks = '{}'
-
-[[routes]]
-route = "GET /request"
-scopes = ["read:request"]
-
-[[routes]]
-route = "GET /pets/{{id}}"
-require = "authenticated"
-"#,
-        jwks(&[key])
+        "version = 1\n{}{}",
+        auth0_issuer(&[&jwks_inline(&[key])]),
+        routes(&[
+            ("GET /request", Rule::Scopes(&["read:request"])),
+            ("GET /pets/{id}", Rule::Authenticated),
+        ])
     )
 }
 
 fn token(key: &TestKey, scope: &str) -> String {
-    TokenBuilder::new(json!({"iss": ISS, "aud": AUD, "sub": "auth0|e2e", "exp": now() + 600, "scope": scope}))
-        .header("typ", json!("JWT"))
-        .sign(key)
+    a0b(json!({"iss": A0_ISS, "aud": A0_AUD, "sub": "auth0|e2e", "exp": now() + 600, "scope": scope})).sign(key)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_answers_through_the_runtime_api() {
-    let key = TestKey::rsa("k1", "RS256");
+    let key = &keys().auth0;
     let dir = std::env::temp_dir().join(format!("scopegate-lambda-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("policy.toml");
-    std::fs::write(&file, policy(&key)).unwrap();
+    std::fs::write(&file, policy(key)).unwrap();
 
     let mut api = RuntimeApi::start().await;
     let _child = Killed(
@@ -227,7 +211,7 @@ async fn bootstrap_answers_through_the_runtime_api() {
 
     // REST TOKEN, allowed: a cache-safe Allow covering this ARN and GET /pets/{id}.
     let mut e = fixture("example-apigw-custom-auth-request.json");
-    e["authorizationToken"] = json!(format!("Bearer {}", token(&key, "read:request")));
+    e["authorizationToken"] = json!(format!("Bearer {}", token(key, "read:request")));
     e["methodArn"] = json!(arn);
     let (id, kind, body) = api.invoke(e.clone()).await;
     assert_eq!((id.as_str(), kind.as_str()), ("req-1", "response"), "{body}");
@@ -247,7 +231,7 @@ async fn bootstrap_answers_through_the_runtime_api() {
 
     // REST REQUEST, valid token without the scope: Deny (403).
     let mut e = fixture("example-apigw-custom-auth-request-type-request.json");
-    let t = token(&key, "openid");
+    let t = token(key, "openid");
     e["headers"]["Authorization"] = json!(format!("Bearer {t}"));
     e["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {t}")]);
     let (_, kind, body) = api.invoke(e).await;
@@ -259,7 +243,7 @@ async fn bootstrap_answers_through_the_runtime_api() {
     e["rawPath"] = json!("/pets/3");
     e["requestContext"]["http"]["method"] = json!("GET");
     e["routeArn"] = json!("arn:aws:execute-api:us-east-1:123456789012:abcdef123/$default/GET/pets/3");
-    e["headers"]["authorization"] = json!(format!("Bearer {}", token(&key, "")));
+    e["headers"]["authorization"] = json!(format!("Bearer {}", token(key, "")));
     let (_, kind, body) = api.invoke(e).await;
     assert_eq!(kind, "response");
     assert!(policy_allows(

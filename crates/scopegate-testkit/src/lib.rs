@@ -16,6 +16,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
+pub mod fixtures;
+#[cfg(feature = "server")]
+pub mod server;
+
 /// Error from loading a key.
 #[derive(Debug)]
 pub struct KeyError(pub String);
@@ -74,21 +78,25 @@ impl TestKey {
 
     /// A fresh P-256 key for ES256.
     pub fn es256(kid: &str) -> TestKey {
-        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("EC key generation");
-        TestKey {
-            kid: Some(kid.into()),
-            alg: "ES256",
-            material: Material::Ec(Arc::new(pair), "P-256"),
-        }
+        TestKey::ec(kid, "ES256", &signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256")
     }
 
     /// A fresh P-384 key for ES384.
     pub fn es384(kid: &str) -> TestKey {
-        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).expect("EC key generation");
+        TestKey::ec(kid, "ES384", &signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384")
+    }
+
+    fn ec(
+        kid: &str,
+        alg: &'static str,
+        curve: &'static signature::EcdsaSigningAlgorithm,
+        crv: &'static str,
+    ) -> TestKey {
+        let pair = EcdsaKeyPair::generate(curve).expect("EC key generation");
         TestKey {
             kid: Some(kid.into()),
-            alg: "ES384",
-            material: Material::Ec(Arc::new(pair), "P-384"),
+            alg,
+            material: Material::Ec(Arc::new(pair), crv),
         }
     }
 

@@ -2,55 +2,33 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use http::{HeaderName, Request, Response, StatusCode};
 use scopegate::{Engine, Format, Grant, LoadedPolicy};
-use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
+use scopegate_testkit::fixtures::{A0_AUD, A0_ISS, A0_ROLES, Rule, a0b, auth0_issuer, jwks_inline, keys, routes};
+use scopegate_testkit::now;
 use scopegate_tower::{ChallengeStyle, EngineHandle, ScopeGateLayer, TokenSource};
 use serde_json::json;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
-const ISS: &str = "https://pets.us.auth0.com/";
-const AUD: &str = "https://pets.example.com";
-
-fn key() -> &'static TestKey {
-    static KEY: OnceLock<TestKey> = OnceLock::new();
-    KEY.get_or_init(|| TestKey::rsa("k1", "RS256"))
-}
-
 fn policy(extra_settings: &str, routes: &str) -> String {
     format!(
-        r#"version = 1
-[settings]
-{extra_settings}
-[[issuers]]
-id = "auth0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["{AUD}"]
-roles_claim = "https://pets.example.com/roles"
-jwks = '{}'
-{routes}"#,
-        jwks(&[key()])
+        "version = 1\n[settings]\n{extra_settings}\n{}{routes}",
+        auth0_issuer(&[&jwks_inline(&[&keys().auth0])])
     )
 }
 
-const ROUTES: &str = r#"
-[[routes]]
-route = "GET /pets"
-allow = "anonymous"
-[[routes]]
-route = "GET /pets/{id}"
-require = "authenticated"
-[[routes]]
-route = "POST /pets"
-require = "role:admin"
-[[routes]]
-route = "POST /pets/purchase"
-scopes = ["pets:buy"]
-"#;
+/// The pets routes as this test knows them (`pets:buy` as a plain scope).
+fn pets_routes() -> String {
+    routes(&[
+        ("GET /pets", Rule::Anonymous),
+        ("GET /pets/{id}", Rule::Authenticated),
+        ("POST /pets", Rule::Require("role:admin")),
+        ("POST /pets/purchase", Rule::Scopes(&["pets:buy"])),
+    ])
+}
 
 fn engine_from(text: &str) -> Arc<Engine> {
     Arc::new(
@@ -61,16 +39,12 @@ fn engine_from(text: &str) -> Arc<Engine> {
 }
 
 fn engine() -> Arc<Engine> {
-    engine_from(&policy("cors_preflight = \"allow\"", ROUTES))
+    engine_from(&policy("cors_preflight = \"allow\"", &pets_routes()))
 }
 
 fn token(scope: &str, roles: &[&str], exp_in: i64) -> String {
     let exp = now() as i64 + exp_in;
-    TokenBuilder::new(
-        json!({"iss":ISS,"aud":AUD,"sub":"auth0|u1","exp":exp,"scope":scope,"https://pets.example.com/roles":roles}),
-    )
-    .header("typ", json!("JWT"))
-    .sign(key())
+    a0b(json!({"iss":A0_ISS,"aud":A0_AUD,"sub":"auth0|u1","exp":exp,"scope":scope,A0_ROLES:roles})).sign(&keys().auth0)
 }
 
 /// An inner service that counts calls and echoes what the Grant says.
@@ -181,9 +155,9 @@ async fn api_gateway_challenge_format() {
     let layer = ScopeGateLayer::builder(EngineHandle::new(engine()))
         .challenge_style(ChallengeStyle::ApiGateway)
         .build();
-    let mut claims = json!({"iss":ISS,"aud":"other","exp":now()+60});
+    let mut claims = json!({"iss":A0_ISS,"aud":"other","exp":now()+60});
     claims["sub"] = json!("x");
-    let t = TokenBuilder::new(claims).header("typ", json!("JWT")).sign(key());
+    let t = a0b(claims).sign(&keys().auth0);
     let (r, _) = call(&layer, bearer("POST", "/pets", &t)).await;
     assert_eq!(
         challenge(&r),
@@ -344,7 +318,7 @@ fn preflight(uri: &str) -> Request<String> {
 async fn cors_preflight_passes_without_token_when_the_policy_allows() {
     let (r, calls) = call(&ScopeGateLayer::new(engine()), preflight("/pets")).await;
     assert_eq!((r.status(), calls), (StatusCode::OK, 1));
-    let enforcing = ScopeGateLayer::new(engine_from(&policy("", ROUTES)));
+    let enforcing = ScopeGateLayer::new(engine_from(&policy("", &pets_routes())));
     let (r, calls) = call(&enforcing, preflight("/pets")).await;
     assert_eq!((r.status(), calls), (StatusCode::UNAUTHORIZED, 0));
 }

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use http::{Request, Response, StatusCode};
 use scopegate::{Engine, Format, LoadedPolicy};
-use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
+use scopegate_testkit::fixtures::{Rule, idp_issuer, jwks_inline, routes};
+use scopegate_testkit::{TestKey, TokenBuilder, now};
 use scopegate_tower::ScopeGateLayer;
 use serde_json::json;
 use tower::{Layer, ServiceExt};
@@ -43,11 +44,17 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
     }
 }
 
+/// Tests of this binary run one at a time: tracing caches per call site whether anyone listens,
+/// and a test without a subscriber that reaches the `scopegate` span first, on another thread,
+/// can make the capturing test miss it.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn setup() -> (Arc<Engine>, String, TestKey) {
     let key = TestKey::es256("e1");
     let text = format!(
-        "version = 1\n[[issuers]]\nid = \"idp\"\nissuer = \"https://idp.example\"\naudiences = [\"api\"]\njwks = '{}'\n[[routes]]\nroute = \"GET /things/{{id}}\"\nscopes = [\"things:read\"]\n",
-        jwks(&[&key])
+        "version = 1\n{}{}",
+        idp_issuer("idp", &[&jwks_inline(&[&key])]),
+        routes(&[("GET /things/{id}", Rule::Scopes(&["things:read"]))])
     );
     let engine = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
         .unwrap()
@@ -60,6 +67,7 @@ fn setup() -> (Arc<Engine>, String, TestKey) {
 
 #[tokio::test]
 async fn each_decision_has_a_span_with_route_issuer_decision_and_code_but_no_token() {
+    let _serial = SERIAL.lock().await;
     let (engine, token, _) = setup();
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
@@ -105,6 +113,7 @@ async fn axum_handlers_extract_the_grant() {
 
     use http_body_util::BodyExt;
 
+    let _serial = SERIAL.lock().await;
     let (engine, _, key) = setup();
     async fn handler(Authorized(grant): Authorized) -> String {
         format!("{:?} {:?}", grant.subject(), grant.route.as_ref().map(|r| &r.params))

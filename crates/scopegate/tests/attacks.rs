@@ -315,7 +315,7 @@ fn a_cached_tokens_signature_on_other_claims_is_not_served_from_the_cache() {
 
 #[test]
 fn cache_off_verifies_every_time() {
-    let text = policy_text().replace(
+    let text = pharmacy_policy_text().replace(
         "cors_preflight = \"allow\"",
         "cors_preflight = \"allow\"\nidentity_cache = { capacity = 0 }",
     );

@@ -13,6 +13,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use scopegate::{AuthRequest, Engine, Format, LoadedPolicy, ReasonCode};
+use scopegate_testkit::fixtures::{Rule, plain_issuer, routes};
 use serde_json::Value;
 
 const RESOURCE: &str = "https://api.example.com";
@@ -131,25 +132,12 @@ impl Provider {
 async fn real_provider_tokens_verify_through_discovery_and_rotation_retires_the_old_key() {
     let mut idp = Provider::start();
     let policy = format!(
-        r#"version = 1
-[settings.jwks]
-unknown_kid_cooldown_seconds = 0.1
-
-[[issuers]]
-id = "oidc"
-issuer = "{}"
-audiences = ["{RESOURCE}"]
-token_types = ["at+jwt"]
-
-[[routes]]
-route = "GET /reports"
-scopes = ["read"]
-
-[[routes]]
-route = "POST /reports"
-scopes = ["write"]
-"#,
-        idp.issuer
+        "version = 1\n[settings.jwks]\nunknown_kid_cooldown_seconds = 0.1\n{}{}",
+        plain_issuer("oidc", &idp.issuer, RESOURCE, &["token_types = [\"at+jwt\"]"]),
+        routes(&[
+            ("GET /reports", Rule::Scopes(&["read"])),
+            ("POST /reports", Rule::Scopes(&["write"])),
+        ])
     );
     let engine = Engine::compile(&LoadedPolicy::parse(&policy, Format::Toml, "oidc.toml").unwrap())
         .unwrap()

@@ -11,7 +11,8 @@ use scopegate_testkit::{b64, now};
 use serde_json::json;
 
 fn engine_with(extra: &str, unmatched: &str) -> Engine {
-    let text = policy_text().replace("cors_preflight = \"allow\"", &format!("unmatched = \"{unmatched}\"")) + extra;
+    let text =
+        pharmacy_policy_text().replace("cors_preflight = \"allow\"", &format!("unmatched = \"{unmatched}\"")) + extra;
     let p = LoadedPolicy::parse(&text, Format::Toml, "x.toml")
         .unwrap()
         .with_secret("FUSION_SECRET", FA_SECRET);

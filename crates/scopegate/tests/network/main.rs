@@ -2,13 +2,12 @@
 //! way a JWKS endpoint can misbehave, rotation, staleness, storms and issuer isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod idp;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use idp::{Idp, Jwks};
 use scopegate::{AuthRequest, Decision, Engine, Format, LoadedPolicy, ReasonCode};
+use scopegate_testkit::fixtures::{IDP_ISS, Rule, issuer_table, jwks_uri_policy_text, plain_issuer, routes};
+use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::json;
 
@@ -50,13 +49,32 @@ fn code(d: &Decision) -> &'static str {
 }
 
 fn serve(keys: &[&TestKey]) -> Jwks {
-    Jwks::Serve(jwks(keys), None)
+    Jwks::keys(keys)
+}
+
+/// A provider on 127.0.0.1 answering `jwks`.
+async fn start(jwks: Jwks) -> Idp {
+    Idp::start(jwks).await.unwrap()
+}
+
+/// An engine trusting issuer `id` at `https://idp.example` with keys from `jwks_uri`, and one
+/// route `GET /a` for any authenticated caller.
+fn fixed_uri_engine(id: &str, jwks_uri: &str, jwks_settings: &str) -> Engine {
+    let text = jwks_uri_policy_text(
+        &format!("[settings.jwks]\n{jwks_settings}"),
+        id,
+        jwks_uri,
+        &[("GET /a", Rule::Authenticated)],
+    );
+    Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
+        .unwrap()
+        .engine
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_then_verify_with_one_fetch_and_403_on_missing_scope() {
     let k1 = TestKey::es256("k1");
-    let idp = Idp::start(serve(&[&k1])).await;
+    let idp = start(serve(&[&k1])).await;
     let e = engine(&[("a", &idp, false)], FAST, false);
     // `decide` never fetches: before any fetch the keys are unavailable.
     let t = token(&idp, &k1, "read");
@@ -80,7 +98,7 @@ async fn discovery_then_verify_with_one_fetch_and_403_on_missing_scope() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_new_kid_is_fetched_and_a_removed_key_stops_verifying() {
     let (k1, k2, k3) = (TestKey::es256("k1"), TestKey::es256("k2"), TestKey::es256("k3"));
-    let idp = Idp::start(serve(&[&k1])).await;
+    let idp = start(serve(&[&k1])).await;
     let e = engine(
         &[("a", &idp, true)],
         &format!("{FAST}unknown_kid_cooldown_seconds = 0.1"),
@@ -108,9 +126,9 @@ async fn rotation_new_kid_is_fetched_and_a_removed_key_stops_verifying() {
 async fn keys_are_refreshed_in_the_background_within_the_ttl_floor_and_ceiling() {
     let k1 = TestKey::es256("k1");
     // max-age=0 would mean "fetch on every request": the floor (0.3 s) holds instead.
-    let floor = Idp::start(Jwks::Serve(jwks(&[&k1]), Some("public, max-age=0"))).await;
+    let floor = start(Jwks::Serve(jwks(&[&k1]), Some("public, max-age=0"))).await;
     // max-age of a day: the ceiling (0.5 s) makes rotations visible anyway.
-    let ceiling = Idp::start(Jwks::Serve(jwks(&[&k1]), Some("max-age=86400"))).await;
+    let ceiling = start(Jwks::Serve(jwks(&[&k1]), Some("max-age=86400"))).await;
     let settings = "min_ttl_seconds = 0.3\nmax_ttl_seconds = 0.5\ntimeout_seconds = 0.5";
     let e = engine(&[("f", &floor, true), ("c", &ceiling, true)], settings, false);
     let warmed = e.warm_up().await;
@@ -133,7 +151,7 @@ async fn keys_are_refreshed_in_the_background_within_the_ttl_floor_and_ceiling()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_refresh_serves_the_last_good_keys_until_max_stale_then_fails_closed() {
     let k1 = TestKey::es256("k1");
-    let idp = Idp::start(Jwks::Serve(jwks(&[&k1]), Some("max-age=0"))).await;
+    let idp = start(Jwks::Serve(jwks(&[&k1]), Some("max-age=0"))).await;
     let settings =
         "min_ttl_seconds = 0.3\nmax_stale_seconds = 0.8\nunknown_kid_cooldown_seconds = 0.1\ntimeout_seconds = 0.5";
     let e = engine(&[("a", &idp, true)], settings, false);
@@ -162,7 +180,7 @@ async fn failed_refresh_serves_the_last_good_keys_until_max_stale_then_fails_clo
 /// Starts a provider that misbehaves, and returns the 401 reason of a fresh token.
 async fn refused_with(jwks_behaviour: Jwks, settings: &str) -> (String, Idp) {
     let k1 = TestKey::es256("k1");
-    let idp = Idp::start(jwks_behaviour).await;
+    let idp = start(jwks_behaviour).await;
     let e = engine(&[("a", &idp, false)], settings, false);
     let d = get(&e, &token(&idp, &k1, "read")).await;
     assert_eq!((d.status(), code(&d)), (401, "keys_unavailable"), "{}", d.reason());
@@ -205,7 +223,7 @@ async fn a_hanging_provider_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_for_another_issuer_is_refused_and_its_jwks_never_fetched() {
     let k1 = TestKey::es256("k1");
-    let idp = Idp::start(serve(&[&k1])).await;
+    let idp = start(serve(&[&k1])).await;
     idp.claim_issuer("https://evil.example");
     let e = engine(&[("a", &idp, false)], FAST, false);
     let d = get(&e, &token(&idp, &k1, "read")).await;
@@ -221,8 +239,8 @@ async fn discovery_for_another_issuer_is_refused_and_its_jwks_never_fetched() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_to_another_origin_are_not_followed() {
     let k1 = TestKey::es256("k1");
-    let elsewhere = Idp::start(serve(&[&k1])).await;
-    let idp = Idp::start(Jwks::Redirect(elsewhere.jwks_uri())).await;
+    let elsewhere = start(serve(&[&k1])).await;
+    let idp = start(Jwks::Redirect(elsewhere.jwks_uri())).await;
     let e = engine(&[("a", &idp, true)], FAST, false);
     let d = get(&e, &token(&idp, &k1, "read")).await;
     assert_eq!(code(&d), "keys_unavailable");
@@ -234,7 +252,7 @@ async fn redirects_to_another_origin_are_not_followed() {
 async fn unknown_kid_storm_fetches_at_most_once_per_cooldown() {
     let published = TestKey::es256("real");
     let attacker = TestKey::es256("attacker");
-    let idp = Idp::start(serve(&[&published])).await;
+    let idp = start(serve(&[&published])).await;
     let e = Arc::new(engine(
         &[("a", &idp, false)],
         &format!("{FAST}unknown_kid_cooldown_seconds = 1"),
@@ -280,9 +298,9 @@ async fn unknown_kid_storm_fetches_at_most_once_per_cooldown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issuers_are_isolated_and_unknown_issuers_never_cause_a_fetch() {
     let (ka, kb) = (TestKey::es256("ka"), TestKey::es256("kb"));
-    let a = Idp::start(serve(&[&ka])).await;
-    let b = Idp::start(serve(&[&kb])).await;
-    let victim = Idp::start(serve(&[&ka])).await;
+    let a = start(serve(&[&ka])).await;
+    let b = start(serve(&[&kb])).await;
+    let victim = start(serve(&[&ka])).await;
     let e = engine(&[("a", &a, false), ("b", &b, false)], FAST, false);
     assert_eq!(e.warm_up().await.len(), 2);
     assert!(get(&e, &token(&a, &ka, "read")).await.is_allowed());
@@ -300,8 +318,8 @@ async fn issuers_are_isolated_and_unknown_issuers_never_cause_a_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warm_up_reports_each_issuer_and_decide_then_needs_no_fetch() {
     let k1 = TestKey::es256("k1");
-    let good = Idp::start(serve(&[&k1])).await;
-    let down = Idp::start(Jwks::Status(503)).await;
+    let good = start(serve(&[&k1])).await;
+    let down = start(Jwks::Status(503)).await;
     let e = engine(&[("good", &good, false), ("down", &down, true)], FAST, false);
     let started = Instant::now();
     let report = e.warm_up().await;
@@ -351,7 +369,7 @@ async fn each_fetch_is_a_tracing_event_and_a_counter() {
     let events = FetchEvents::default();
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));
     let k1 = TestKey::es256("k1");
-    let idp = Idp::start(serve(&[&k1])).await;
+    let idp = start(serve(&[&k1])).await;
     let e = engine(
         &[("obs", &idp, true)],
         &format!("{FAST}unknown_kid_cooldown_seconds = 0"),
@@ -385,36 +403,23 @@ async fn each_fetch_is_a_tracing_event_and_a_counter() {
 
 #[test]
 fn key_sources_come_from_the_policy_profile_or_discovery() {
-    let p = LoadedPolicy::parse(
-        r#"version = 1
-[[issuers]]
-id = "asg"
-profile = "asgardeo"
-org = "pharmacy"
-audiences = ["x"]
-[[issuers]]
-id = "a0"
-profile = "auth0"
-domain = "pets.us.auth0.com"
-audiences = ["x"]
-[[issuers]]
-id = "kc"
-issuer = "https://id.example.com/realms/main"
-audiences = ["x"]
-[[issuers]]
-id = "fa"
-profile = "fusionauth"
-issuer = "acme.com"
-jwks_uri = "https://auth.acme.com/.well-known/jwks.json"
-audiences = ["x"]
-[[routes]]
-route = "GET /a"
-require = "authenticated"
-"#,
-        Format::Toml,
-        "p.toml",
-    )
-    .unwrap();
+    let x = "audiences = [\"x\"]";
+    let text = [
+        "version = 1\n".to_string(),
+        issuer_table(&[("id", "asg"), ("profile", "asgardeo"), ("org", "pharmacy")], &[x]),
+        issuer_table(
+            &[("id", "a0"), ("profile", "auth0"), ("domain", "pets.us.auth0.com")],
+            &[x],
+        ),
+        plain_issuer("kc", "https://id.example.com/realms/main", "x", &[]),
+        issuer_table(
+            &[("id", "fa"), ("profile", "fusionauth"), ("issuer", "acme.com")],
+            &["jwks_uri = \"https://auth.acme.com/.well-known/jwks.json\"", x],
+        ),
+        routes(&[("GET /a", Rule::Authenticated)]),
+    ]
+    .concat();
+    let p = LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap();
     let e = Engine::compile(&p).unwrap().engine;
     let source = |id: &str| {
         let i = e.issuers().iter().find(|i| i.id() == id).unwrap();
@@ -438,59 +443,47 @@ fn insecure_or_undiscoverable_key_sources_do_not_compile() {
         let p = LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap();
         Engine::compile(&p).unwrap_err().to_string()
     };
-    let e = compile_error(
-        "issuer = \"https://idp.example\"\njwks_uri = \"http://idp.example/jwks\"",
-        "",
-    );
-    assert!(e.contains("must use https"), "{e}");
-    let e = compile_error(
-        "issuer = \"https://idp.example\"\njwks_uri = \"http://169.254.169.254/keys\"",
-        "",
-    );
-    assert!(e.contains("must use https"), "{e}");
-    let e = compile_error("profile = \"fusionauth\"\nissuer = \"acme.com\"", "");
-    assert!(e.contains("give `jwks_uri`"), "{e}");
-    let e = compile_error("issuer = \"http://idp.example\"", "");
-    assert!(e.contains("cannot be discovered"), "{e}");
-    let e = compile_error("issuer = \"https://idp.example\"", "timeout_seconds = 0");
-    assert!(e.contains("`timeout_seconds` must be between"), "{e}");
-    let e = compile_error(
-        "issuer = \"https://idp.example\"",
-        "min_ttl_seconds = 10\nmax_ttl_seconds = 5",
-    );
-    assert!(e.contains("larger than `max_ttl_seconds`"), "{e}");
-    let e = compile_error("issuer = \"https://idp.example\"", "max_stale_seconds = nan");
-    assert!(e.contains("`max_stale_seconds`"), "{e}");
+    let cases = [
+        (
+            "issuer = \"https://idp.example\"\njwks_uri = \"http://idp.example/jwks\"",
+            "",
+            "must use https",
+        ),
+        (
+            "issuer = \"https://idp.example\"\njwks_uri = \"http://169.254.169.254/keys\"",
+            "",
+            "must use https",
+        ),
+        ("profile = \"fusionauth\"\nissuer = \"acme.com\"", "", "give `jwks_uri`"),
+        ("issuer = \"http://idp.example\"", "", "cannot be discovered"),
+        (
+            "issuer = \"https://idp.example\"",
+            "timeout_seconds = 0",
+            "`timeout_seconds` must be between",
+        ),
+        (
+            "issuer = \"https://idp.example\"",
+            "min_ttl_seconds = 10\nmax_ttl_seconds = 5",
+            "larger than `max_ttl_seconds`",
+        ),
+        (
+            "issuer = \"https://idp.example\"",
+            "max_stale_seconds = nan",
+            "`max_stale_seconds`",
+        ),
+    ];
+    for (issuer, settings, needle) in cases {
+        let e = compile_error(issuer, settings);
+        assert!(e.contains(needle), "{e}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_without_length_is_cut_at_the_cap() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // A raw server that streams 1 KiB chunks forever (no Content-Length to refuse up front).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = stream.read(&mut buf).await;
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = format!("400\r\n{}\r\n", " ".repeat(1024));
-                while stream.write_all(chunk.as_bytes()).await.is_ok() {}
-            });
-        }
-    });
-    let text = format!(
-        "version = 1\n[settings.jwks]\nmax_body_bytes = 10000\n[[issuers]]\nid = \"s\"\nissuer = \"https://idp.example\"\njwks_uri = \"{url}\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n"
-    );
-    let e = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
-        .unwrap()
-        .engine;
-    let t = TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "exp": now() + 600}))
-        .sign(&TestKey::es256("k1"));
+    // A server that streams 1 KiB chunks forever (no Content-Length to refuse up front).
+    let idp = start(Jwks::Endless).await;
+    let e = fixed_uri_engine("s", &idp.jwks_uri(), "max_body_bytes = 10000");
+    let t = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "exp": now() + 600})).sign(&TestKey::es256("k1"));
     let d = get(&e, &t).await;
     assert_eq!(code(&d), "keys_unavailable");
     assert!(d.reason().contains("more than 10000 bytes"), "{}", d.reason());
@@ -498,7 +491,7 @@ async fn a_chunked_body_without_length_is_cut_at_the_cap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zero_cooldown_and_ttl_never_make_a_hot_loop() {
-    let idp = Idp::start(Jwks::Status(500)).await;
+    let idp = start(Jwks::Status(500)).await;
     let settings = "unknown_kid_cooldown_seconds = 0\nmin_ttl_seconds = 0\ntimeout_seconds = 0.5";
     let e = engine(&[("a", &idp, true)], settings, false);
     assert!(e.warm_up().await[0].outcome.is_err());
@@ -515,14 +508,8 @@ async fn a_provider_that_refuses_connections_fails_closed() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let text = format!(
-        "version = 1\n[settings.jwks]\n{FAST}\n[[issuers]]\nid = \"gone\"\nissuer = \"https://idp.example\"\njwks_uri = \"http://{closed}/jwks\"\naudiences = [\"api\"]\n[[routes]]\nroute = \"GET /a\"\nrequire = \"authenticated\"\n"
-    );
-    let e = Engine::compile(&LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap())
-        .unwrap()
-        .engine;
-    let t = TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "exp": now() + 600}))
-        .sign(&TestKey::es256("k1"));
+    let e = fixed_uri_engine("gone", &format!("http://{closed}/jwks"), FAST);
+    let t = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": "api", "exp": now() + 600})).sign(&TestKey::es256("k1"));
     let d = get(&e, &t).await;
     assert_eq!(code(&d), "keys_unavailable");
     assert!(
