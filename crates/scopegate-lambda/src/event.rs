@@ -146,6 +146,22 @@ impl Incoming {
     }
 }
 
+impl Read {
+    /// An event whose method and path come from its method ARN (REST and HTTP API 1.0).
+    fn by_arn(arn_text: Option<String>, found: Found, headers: Option<aws_lambda_events::http::HeaderMap>) -> Read {
+        let (arn, method, path) = arn_parts(arn_text.as_ref());
+        Read {
+            arn_text,
+            arn,
+            method,
+            path,
+            found,
+            headers,
+            route_key: None,
+        }
+    }
+}
+
 impl From<Read> for Incoming {
     fn from(r: Read) -> Incoming {
         let (token, credential_error) = match r.found {
@@ -173,21 +189,11 @@ impl Authorizer {
         let read = match kind {
             EventKind::Token => {
                 let e: ApiGatewayCustomAuthorizerRequest = parse(event, kind)?;
-                let (arn, method, path) = arn_parts(e.method_arn.as_ref());
                 let token = e.authorization_token.as_deref().and_then(token_in);
-                Read {
-                    arn_text: e.method_arn,
-                    arn,
-                    method,
-                    path,
-                    found: Ok(token),
-                    headers: None,
-                    route_key: None,
-                }
+                Read::by_arn(e.method_arn, Ok(token), None)
             }
             EventKind::Request => {
                 let e: ApiGatewayCustomAuthorizerRequestTypeRequest = parse(event, kind)?;
-                let (arn, method, path) = arn_parts(e.method_arn.as_ref());
                 let found = match &self.settings.token_query {
                     Some(q) => match e.multi_value_query_string_parameters.all(q) {
                         Some(all) if all.len() > 1 => Err("the token query parameter appears more than once"),
@@ -198,32 +204,15 @@ impl Authorizer {
                         from_headers(&[&e.multi_value_headers], &self.token_header).map(|_| t)
                     }),
                 };
-                Read {
-                    arn_text: e.method_arn,
-                    arn,
-                    method,
-                    path,
-                    found,
-                    headers: Some(e.headers),
-                    route_key: None,
-                }
+                Read::by_arn(e.method_arn, found, Some(e.headers))
             }
             EventKind::HttpV1 => {
                 let e: ApiGatewayV2CustomAuthorizerV1Request = parse(event, kind)?;
-                let (arn, method, path) = arn_parts(e.method_arn.as_ref());
                 let found = match &self.settings.token_query {
                     Some(q) => query_token(&e.query_string_parameters, q),
                     None => from_headers(&[&e.headers], &self.token_header),
                 };
-                Read {
-                    arn_text: e.method_arn,
-                    arn,
-                    method,
-                    path,
-                    found,
-                    headers: Some(e.headers),
-                    route_key: None,
-                }
+                Read::by_arn(e.method_arn, found, Some(e.headers))
             }
             EventKind::HttpV2 => {
                 let e: ApiGatewayV2CustomAuthorizerV2Request = parse(event, kind)?;

@@ -278,27 +278,25 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, ExprError> {
-        let mut items = vec![self.and()?];
-        while self.eat_word("or") {
-            items.push(self.and()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Expr::Or(items)
-        })
+        self.joined("or", Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, ExprError> {
-        let mut items = vec![self.unary()?];
-        while self.eat_word("and") {
-            items.push(self.unary()?);
+        self.joined("and", Self::unary, Expr::And)
+    }
+
+    /// Operands joined by an infix word (`and`, `or`); a single operand stands alone.
+    fn joined(
+        &mut self,
+        word: &str,
+        operand: fn(&mut Self) -> Result<Expr, ExprError>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, ExprError> {
+        let mut items = vec![operand(self)?];
+        while self.eat_word(word) {
+            items.push(operand(self)?);
         }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Expr::And(items)
-        })
+        Ok(if items.len() == 1 { items.remove(0) } else { join(items) })
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {

@@ -3,7 +3,7 @@
 
 use jsonwebtoken::Algorithm::{PS256, RS256};
 
-use super::{Profile, valid_label};
+use super::{Profile, derive_issuer, valid_label};
 use crate::policy::IssuerSource;
 
 pub(super) static PROFILE: Profile = Profile {
@@ -18,11 +18,13 @@ pub(super) static PROFILE: Profile = Profile {
 };
 
 fn issuer(src: &IssuerSource) -> Result<String, String> {
-    match &src.org {
-        Some(org) if valid_label(org) => Ok(format!("https://api.asgardeo.io/t/{org}/oauth2/token")),
-        Some(org) => Err(format!("`org` `{org}` is not an organisation name")),
-        None => Err("asgardeo issuers need `org` or `issuer`".into()),
-    }
+    derive_issuer(
+        src.org.as_deref(),
+        valid_label,
+        |org| format!("https://api.asgardeo.io/t/{org}/oauth2/token"),
+        |org| format!("`org` `{org}` is not an organisation name"),
+        "asgardeo issuers need `org` or `issuer`",
+    )
 }
 
 fn jwks_url(iss: &str) -> Option<String> {

@@ -4,7 +4,7 @@
 
 use jsonwebtoken::Algorithm::{PS256, RS256};
 
-use super::{Profile, valid_host};
+use super::{Profile, derive_issuer, valid_host};
 use crate::policy::IssuerSource;
 
 pub(super) static PROFILE: Profile = Profile {
@@ -20,13 +20,13 @@ pub(super) static PROFILE: Profile = Profile {
 };
 
 fn issuer(src: &IssuerSource) -> Result<String, String> {
-    match &src.domain {
-        Some(d) if valid_host(d) => Ok(format!("https://{d}/")),
-        Some(d) => Err(format!(
-            "`domain` `{d}` is not a host name (write it without `https://` or `/`)"
-        )),
-        None => Err("auth0 issuers need `domain` or `issuer`".into()),
-    }
+    derive_issuer(
+        src.domain.as_deref(),
+        valid_host,
+        |d| format!("https://{d}/"),
+        |d| format!("`domain` `{d}` is not a host name (write it without `https://` or `/`)"),
+        "auth0 issuers need `domain` or `issuer`",
+    )
 }
 
 fn jwks_url(iss: &str) -> Option<String> {

@@ -155,17 +155,10 @@ fn for_each_string(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::src;
     use super::*;
     use crate::policy::ProfileName;
     use serde_json::json;
-
-    fn src(profile: ProfileName) -> IssuerSource {
-        IssuerSource {
-            id: "x".into(),
-            profile,
-            ..IssuerSource::default()
-        }
-    }
 
     fn claims(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()

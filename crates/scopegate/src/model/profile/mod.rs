@@ -55,6 +55,22 @@ pub(crate) fn issuer_value(src: &IssuerSource) -> Result<String, String> {
     }
 }
 
+/// An issuer derived from one field of the entry (`org`, `domain`): checked with `valid`, then
+/// put into the provider's template; `missing` says what to add when the field is absent.
+fn derive_issuer(
+    field: Option<&str>,
+    valid: fn(&str) -> bool,
+    template: impl Fn(&str) -> String,
+    invalid: impl Fn(&str) -> String,
+    missing: &str,
+) -> Result<String, String> {
+    match field {
+        Some(v) if valid(v) => Ok(template(v)),
+        Some(v) => Err(invalid(v)),
+        None => Err(missing.to_string()),
+    }
+}
+
 /// For profiles whose issuer cannot be derived from other fields.
 fn issuer_required(src: &IssuerSource) -> Result<String, String> {
     Err(format!("{} issuers need `issuer`", src.profile.as_str()))
@@ -79,7 +95,8 @@ fn valid_host(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn src(profile: ProfileName) -> IssuerSource {
+    /// An issuer entry of a profile with nothing else set.
+    pub(super) fn src(profile: ProfileName) -> IssuerSource {
         IssuerSource {
             id: "x".into(),
             profile,
