@@ -7,6 +7,7 @@ use crate::reason::ReasonCode;
 
 /// The route a request matched, as the decision reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MatchedRoute {
     /// The route key, e.g. `GET /pets/{id}`.
     pub key: Arc<str>,
@@ -18,6 +19,7 @@ pub struct MatchedRoute {
 
 /// Why a request was allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GrantBasis {
     /// The route's requirement holds for the token.
     Requirement,
@@ -31,6 +33,7 @@ pub enum GrantBasis {
 
 /// What an allowed request may carry on to the service.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Grant {
     /// The verified identity; `None` for anonymous access without a valid token.
     pub identity: Option<Arc<Identity>>,
@@ -72,6 +75,7 @@ impl Grant {
 
 /// A denial: the code, the explanation and what the engine knew.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Denial {
     /// The stable code.
     pub code: ReasonCode,
