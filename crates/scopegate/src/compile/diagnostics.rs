@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Location;
+use crate::policy::load::Location;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

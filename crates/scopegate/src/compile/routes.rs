@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::{Ctx, Diagnostic, Severity};
 use crate::expr::Expr;
 use crate::model::{Access, BitSet, CompiledRoute, IssuerTable, Requirement, Symbols};
+use crate::policy::load::Location;
 use crate::policy::spans::{RouteSpans, entry};
 use crate::policy::{AllowSource, RouteSource};
 use crate::routes::{RouteKey, RouteTable};
@@ -88,7 +89,7 @@ struct Entry<'a> {
     subject: &'a str,
     src: &'a RouteSource,
     spans: &'a RouteSpans,
-    at_route: Option<crate::Location>,
+    at_route: Option<Location>,
 }
 
 impl Entry<'_> {
