@@ -35,7 +35,9 @@ fn policy() -> String {
 /// `(exit code, decide --json output)`.
 fn decide(policy: &str, method: &str, path: &str, token: &str) -> (Option<i32>, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
-        .args(["decide", policy, "--method", method, "--path", path, "--json", "--token", token])
+        .args([
+            "decide", policy, "--method", method, "--path", path, "--json", "--token", token,
+        ])
         .output()
         .unwrap();
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
@@ -64,8 +66,19 @@ fn each_profile_through_decide() {
     let access = sign_cognito(cognito_claims(Kind::Access, "openid pets-api/pets.read", &["admin"]));
     let (code, v) = decide(&p, "POST", "/pets", &access);
     assert_eq!(code, Some(0), "{v}");
-    assert_eq!((v["issuer"].clone(), v["roles"].clone()), (json!("cognito"), json!(["admin"])));
-    assert_eq!(outcome(&p, "GET", "/me", &sign_cognito(cognito_claims(Kind::Id, "", &["admin"]))), "wrong_token_type");
+    assert_eq!(
+        (v["issuer"].clone(), v["roles"].clone()),
+        (json!("cognito"), json!(["admin"]))
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            "GET",
+            "/me",
+            &sign_cognito(cognito_claims(Kind::Id, "", &["admin"]))
+        ),
+        "wrong_token_type"
+    );
     let machine = sign_cognito(cognito_claims(Kind::Machine, "pets-api/pets.read", &[]));
     assert_eq!(outcome(&p, "GET", "/pets", &machine), "allow");
     let mut other = cognito_claims(Kind::Access, "pets-api/pets.read", &[]);
@@ -80,8 +93,19 @@ fn each_profile_through_decide() {
     let (_, v) = decide(&p, "GET", "/pets", &access);
     assert_eq!(v["scopes"], json!(["openid", "pets.read"]), "{v}");
     assert_eq!(outcome(&p, "POST", "/pets", &access), "allow");
-    assert_eq!(outcome(&p, "GET", "/me", &sign_okta(okta_claims(Kind::Id, &[], &[]))), "audience_mismatch");
-    assert_eq!(outcome(&p, "GET", "/pets", &sign_okta(okta_claims(Kind::Machine, &["pets.read"], &[]))), "allow");
+    assert_eq!(
+        outcome(&p, "GET", "/me", &sign_okta(okta_claims(Kind::Id, &[], &[]))),
+        "audience_mismatch"
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            "GET",
+            "/pets",
+            &sign_okta(okta_claims(Kind::Machine, &["pets.read"], &[]))
+        ),
+        "allow"
+    );
     let mut org = okta_claims(Kind::Access, &["pets.read"], &[]);
     org["iss"] = json!(format!("https://{OKTA_DOMAIN}"));
     assert_eq!(outcome(&p, "GET", "/pets", &sign_okta(org)), "unknown_issuer");
@@ -90,11 +114,24 @@ fn each_profile_through_decide() {
     assert_eq!(outcome(&p, "GET", "/pets", &sign_okta(other)), "audience_mismatch");
 
     // Keycloak: the client role only in resource_access.
-    let access = sign_keycloak(keycloak_claims(Kind::Access, "openid pets.read", &["offline_access"], &["admin"]));
+    let access = sign_keycloak(keycloak_claims(
+        Kind::Access,
+        "openid pets.read",
+        &["offline_access"],
+        &["admin"],
+    ));
     let (code, v) = decide(&p, "POST", "/pets", &access);
     assert_eq!(code, Some(0), "{v}");
     assert!(v["roles"].as_array().unwrap().contains(&json!("pets-api/admin")), "{v}");
-    assert_eq!(outcome(&p, "GET", "/me", &sign_keycloak(keycloak_claims(Kind::Id, "openid", &[], &[]))), "wrong_token_type");
+    assert_eq!(
+        outcome(
+            &p,
+            "GET",
+            "/me",
+            &sign_keycloak(keycloak_claims(Kind::Id, "openid", &[], &[]))
+        ),
+        "wrong_token_type"
+    );
     let machine = sign_keycloak(keycloak_claims(Kind::Machine, "pets.read", &[], &[]));
     assert_eq!(outcome(&p, "GET", "/pets", &machine), "allow");
     let mut other = keycloak_claims(Kind::Access, "pets.read", &[], &[]);
@@ -105,17 +142,38 @@ fn each_profile_through_decide() {
     assert_eq!(outcome(&p, "GET", "/pets", &sign_keycloak(other)), "unknown_issuer");
 
     // Entra: v2, v1, ID token, app-only token with app roles, multi-tenant.
-    let access = sign_entra(entra_claims(Kind::Access, ENTRA_TENANT, "access_as_user pets.read", &[]));
+    let access = sign_entra(entra_claims(
+        Kind::Access,
+        ENTRA_TENANT,
+        "access_as_user pets.read",
+        &[],
+    ));
     assert_eq!(outcome(&p, "GET", "/pets", &access), "allow");
     let (_, v) = decide(&p, "GET", "/pets", &sign_entra(entra_v1_claims("pets.read")));
-    assert_eq!((v["decision"].clone(), v["issuer"].clone()), (json!("allow"), json!("entra-v1")));
-    assert_eq!(outcome(&p, "GET", "/me", &sign_entra(entra_claims(Kind::Id, ENTRA_TENANT, "", &[]))), "audience_mismatch");
+    assert_eq!(
+        (v["decision"].clone(), v["issuer"].clone()),
+        (json!("allow"), json!("entra-v1"))
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            "GET",
+            "/me",
+            &sign_entra(entra_claims(Kind::Id, ENTRA_TENANT, "", &[]))
+        ),
+        "audience_mismatch"
+    );
     let machine = sign_entra(entra_claims(Kind::Machine, ENTRA_TENANT, "", &["admin"]));
     assert_eq!(outcome(&p, "POST", "/pets", &machine), "allow");
     let mut other = entra_claims(Kind::Access, ENTRA_TENANT, "pets.read", &[]);
     other["aud"] = json!("api://someone-else");
     assert_eq!(outcome(&p, "GET", "/pets", &sign_entra(other)), "audience_mismatch");
-    let unlisted = sign_entra(entra_claims(Kind::Access, "0b2e5c6d-0000-4000-8000-000000000001", "pets.read", &[]));
+    let unlisted = sign_entra(entra_claims(
+        Kind::Access,
+        "0b2e5c6d-0000-4000-8000-000000000001",
+        "pets.read",
+        &[],
+    ));
     assert_eq!(outcome(&p, "GET", "/pets", &unlisted), "unknown_issuer");
     let listed = sign_entra(entra_claims(Kind::Access, ENTRA_TENANT_B, "pets.read", &[]));
     assert_eq!(outcome(&p, "GET", "/pets", &listed), "allow");
@@ -126,13 +184,21 @@ fn check_says_a_set_non_utf8_secret_is_not_text() {
     let dir = workdir();
     let policy = format!(
         "version = 1\n{}{}",
-        plain_issuer("hs", IDP_ISS, IDP_AUD, &["hmac_secret_env = \"SCOPEGATE_TEST_BINARY_SECRET\""]),
+        plain_issuer(
+            "hs",
+            IDP_ISS,
+            IDP_AUD,
+            &["hmac_secret_env = \"SCOPEGATE_TEST_BINARY_SECRET\""]
+        ),
         routes(&[("GET /me", Rule::Authenticated)])
     );
     std::fs::write(dir.join("policy.toml"), policy).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["check", &dir.join("policy.toml").display().to_string()])
-        .env("SCOPEGATE_TEST_BINARY_SECRET", OsStr::from_bytes(&[0xff, 0xfe, 0x01, 0x80]))
+        .env(
+            "SCOPEGATE_TEST_BINARY_SECRET",
+            OsStr::from_bytes(&[0xff, 0xfe, 0x01, 0x80]),
+        )
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -154,5 +220,8 @@ fn check_warns_about_the_okta_org_server() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning") && err.contains("org authorization server"), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("org authorization server"),
+        "{err}"
+    );
 }

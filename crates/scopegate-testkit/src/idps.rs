@@ -89,7 +89,12 @@ pub fn issuers_text() -> String {
     let mut t = String::new();
     let keys = |id: &str| format!("jwks_file = \"keys/{id}.jwks.json\"");
     t.push_str(&issuer_table(
-        &[("id", "cognito"), ("profile", "cognito"), ("region", COG_REGION), ("user_pool_id", COG_POOL)],
+        &[
+            ("id", "cognito"),
+            ("profile", "cognito"),
+            ("region", COG_REGION),
+            ("user_pool_id", COG_POOL),
+        ],
         &[&format!("audiences = [\"{COG_CLIENT}\"]"), &keys("cognito")],
     ));
     t.push_str(&issuer_table(
@@ -97,7 +102,12 @@ pub fn issuers_text() -> String {
         &[&format!("audiences = [\"{OKTA_AUD}\"]"), &keys("okta")],
     ));
     t.push_str(&issuer_table(
-        &[("id", "keycloak"), ("profile", "keycloak"), ("base_url", KC_BASE), ("realm", KC_REALM)],
+        &[
+            ("id", "keycloak"),
+            ("profile", "keycloak"),
+            ("base_url", KC_BASE),
+            ("realm", KC_REALM),
+        ],
         &[&format!("audiences = [\"{KC_AUD}\"]"), &keys("keycloak")],
     ));
     t.push_str(&issuer_table(
@@ -106,7 +116,11 @@ pub fn issuers_text() -> String {
     ));
     t.push_str(&issuer_table(
         &[("id", "entra-v1"), ("profile", "entra"), ("tenant", ENTRA_TENANT)],
-        &["token_version = 1", &format!("audiences = [\"{ENTRA_AUD}\"]"), &keys("entra")],
+        &[
+            "token_version = 1",
+            &format!("audiences = [\"{ENTRA_AUD}\"]"),
+            &keys("entra"),
+        ],
     ));
     t.push_str(&issuer_table(
         &[("id", "entra-multi"), ("profile", "entra"), ("tenant", "organizations")],
@@ -159,9 +173,11 @@ pub enum Kind {
 pub fn cognito_claims(kind: Kind, scope: &str, groups: &[&str]) -> Value {
     let t = now();
     match kind {
-        Kind::Access => json!({"sub":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","device_key":"aaaaaaaa-dddd","cognito:groups":groups,
+        Kind::Access => {
+            json!({"sub":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","device_key":"aaaaaaaa-dddd","cognito:groups":groups,
             "token_use":"access","scope":scope,"auth_time":t,"iss":COG_ISS,"exp":t + 3600,"iat":t,
-            "origin_jti":"aaaaaaaa-0001","jti":"aaaaaaaa-0002","client_id":COG_CLIENT,"username":"janedoe@example.com"}),
+            "origin_jti":"aaaaaaaa-0001","jti":"aaaaaaaa-0002","client_id":COG_CLIENT,"username":"janedoe@example.com"})
+        }
         Kind::Id => json!({"sub":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","cognito:groups":groups,"email_verified":true,
             "iss":COG_ISS,"cognito:username":"janedoe","origin_jti":"aaaaaaaa-0001","aud":COG_CLIENT,"event_id":"e-1",
             "token_use":"id","auth_time":t,"exp":t + 3600,"iat":t,"jti":"aaaaaaaa-0003","email":"janedoe@example.com"}),
@@ -174,12 +190,16 @@ pub fn cognito_claims(kind: Kind, scope: &str, groups: &[&str]) -> Value {
 pub fn okta_claims(kind: Kind, scp: &[&str], groups: &[&str]) -> Value {
     let t = now();
     match kind {
-        Kind::Access => json!({"ver":1,"jti":"AT.0mP4JKAZX1iACIT4vbEDF7LpvDVjxypPMf0D7uX39RE","iss":OKTA_ISS,"aud":OKTA_AUD,
+        Kind::Access => {
+            json!({"ver":1,"jti":"AT.0mP4JKAZX1iACIT4vbEDF7LpvDVjxypPMf0D7uX39RE","iss":OKTA_ISS,"aud":OKTA_AUD,
             "sub":"00ujmkLgagxeRrAg20g3","iat":t,"exp":t + 3600,"cid":OKTA_CLIENT,"uid":"00ujmkLgagxeRrAg20g3",
-            "scp":scp,"groups":groups}),
-        Kind::Id => json!({"ver":1,"sub":"00ujmkLgagxeRrAg20g3","iss":OKTA_ISS,"aud":OKTA_CLIENT,"iat":t,"exp":t + 3600,
+            "scp":scp,"groups":groups})
+        }
+        Kind::Id => {
+            json!({"ver":1,"sub":"00ujmkLgagxeRrAg20g3","iss":OKTA_ISS,"aud":OKTA_CLIENT,"iat":t,"exp":t + 3600,
             "jti":"ID.4eAWJOCMB3SX8XewDfVR","amr":["pwd"],"idp":"00ok1u7AsAkrwdZL3z0g3","auth_time":t,
-            "at_hash":"preview_at_hash","groups":groups}),
+            "at_hash":"preview_at_hash","groups":groups})
+        }
         Kind::Machine => json!({"ver":1,"jti":"AT.machine","iss":OKTA_ISS,"aud":OKTA_AUD,"sub":OKTA_CLIENT,
             "iat":t,"exp":t + 3600,"cid":OKTA_CLIENT,"scp":scp}),
     }
@@ -213,10 +233,12 @@ pub fn entra_claims(kind: Kind, tenant: &str, scp: &str, roles: &[&str]) -> Valu
     let t = now();
     let iss = format!("https://login.microsoftonline.com/{tenant}/v2.0");
     match kind {
-        Kind::Access => json!({"aud":ENTRA_AUD,"iss":iss,"iat":t,"nbf":t,"exp":t + 3600,"azp":ENTRA_CLIENT,"azpacr":"0",
+        Kind::Access => {
+            json!({"aud":ENTRA_AUD,"iss":iss,"iat":t,"nbf":t,"exp":t + 3600,"azp":ENTRA_CLIENT,"azpacr":"0",
             "name":"Abe Lincoln","oid":"690222be-ff1a-4d56-abd1-7e4f7d38e474","preferred_username":"abeli@microsoft.com",
             "scp":scp,"roles":roles,"sub":"HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ","tid":tenant,
-            "uti":"fqiBqXLPj0eQa82S-IYFAA","ver":"2.0"}),
+            "uti":"fqiBqXLPj0eQa82S-IYFAA","ver":"2.0"})
+        }
         Kind::Id => json!({"aud":ENTRA_CLIENT,"iss":iss,"iat":t,"nbf":t,"exp":t + 3600,"name":"Abe Lincoln",
             "oid":"690222be-ff1a-4d56-abd1-7e4f7d38e474","preferred_username":"abeli@microsoft.com",
             "sub":"pairwise-sub","tid":tenant,"uti":"id-uti","ver":"2.0"}),
@@ -247,7 +269,9 @@ pub fn sign_okta(claims: Value) -> String {
 
 /// A Keycloak token (`typ: JWT`).
 pub fn sign_keycloak(claims: Value) -> String {
-    TokenBuilder::new(claims).header("typ", json!("JWT")).sign(&idp_keys().keycloak)
+    TokenBuilder::new(claims)
+        .header("typ", json!("JWT"))
+        .sign(&idp_keys().keycloak)
 }
 
 /// An Entra token (`typ: JWT`; `x5t` = `kid` as v1 tokens carry it).

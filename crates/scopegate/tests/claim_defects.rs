@@ -41,7 +41,9 @@ fn registered_claims_of_the_wrong_type_are_invalid_claims() {
     }
     let mut claims = asgardeo_claims("get_pharmacy_user");
     claims["jti"] = json!("a-string-jti");
-    let token = TokenBuilder::new(claims).header("typ", json!("at+jwt")).sign(&keys().asg_rs);
+    let token = TokenBuilder::new(claims)
+        .header("typ", json!("at+jwt"))
+        .sign(&keys().asg_rs);
     assert_eq!(code(&decide("GET", "/user", &token)), "allow");
 }
 
@@ -71,27 +73,49 @@ fn binary_hmac_secrets_in_each_encoding() {
     let secret: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0xA5).collect();
     let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
     let check = |encoding: &str, text: String| {
-        let compiled = compile(&hs_policy(&format!("hmac_secret_encoding = \"{encoding}\"")), Some(&text)).unwrap();
+        let compiled = compile(
+            &hs_policy(&format!("hmac_secret_encoding = \"{encoding}\"")),
+            Some(&text),
+        )
+        .unwrap();
         assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
-        let req = |t: &str| compiled.engine.decide(&scopegate::AuthRequest::new("GET", "/me").token(t)).is_allowed();
+        let req = |t: &str| {
+            compiled
+                .engine
+                .decide(&scopegate::AuthRequest::new("GET", "/me").token(t))
+                .is_allowed()
+        };
         assert!(req(&hs_token(&secret, "HS512")), "{encoding}");
-        assert!(!req(&hs_token(text.as_bytes(), "HS256")), "{encoding}: the text is not the key");
+        assert!(
+            !req(&hs_token(text.as_bytes(), "HS256")),
+            "{encoding}: the text is not the key"
+        );
     };
     check("hex", hex);
     use base64::Engine as _;
     let standard = base64::engine::general_purpose::STANDARD.encode(&secret);
     check("base64", standard.clone());
-    check("base64url", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&secret));
+    check(
+        "base64url",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&secret),
+    );
     // Invalid for the encoding: said so, not "not set".
     for (encoding, text, says) in [
         ("hex", "zz", "not valid hex"),
         ("base64", "not base64!", "not valid base64"),
         ("base64url", "+/+/", "not valid base64url"),
     ] {
-        let err = compile(&hs_policy(&format!("hmac_secret_encoding = \"{encoding}\"")), Some(text)).unwrap_err();
+        let err = compile(
+            &hs_policy(&format!("hmac_secret_encoding = \"{encoding}\"")),
+            Some(text),
+        )
+        .unwrap_err();
         let text_err = err.to_string();
         assert!(text_err.contains(says), "{text_err}");
-        assert!(!text_err.contains("not set") && !text_err.contains("discover"), "{text_err}");
+        assert!(
+            !text_err.contains("not set") && !text_err.contains("discover"),
+            "{text_err}"
+        );
         assert!(!text_err.contains(text), "the value must not be echoed: {text_err}");
     }
     let err = LoadedPolicy::parse(&hs_policy("hmac_secret_encoding = \"rot13\""), Format::Toml, "p").unwrap_err();
@@ -111,7 +135,10 @@ fn short_hmac_secrets_warn_per_algorithm() {
     };
     assert_eq!(warnings("", 32), Vec::<String>::new());
     let w = warnings("", 20);
-    assert!(w.len() == 1 && w[0].contains("20 bytes") && w[0].contains("HS256 needs 32"), "{w:?}");
+    assert!(
+        w.len() == 1 && w[0].contains("20 bytes") && w[0].contains("HS256 needs 32"),
+        "{w:?}"
+    );
     let w = warnings("algorithms = [\"HS256\", \"HS384\", \"HS512\"]", 40);
     assert!(
         w.len() == 1 && w[0].contains("HS384 needs 48") && w[0].contains("HS512 needs 64") && !w[0].contains("HS256"),
@@ -120,7 +147,12 @@ fn short_hmac_secrets_warn_per_algorithm() {
     assert_eq!(warnings("algorithms = [\"HS512\"]", 64), Vec::<String>::new());
     // By default a 40-byte secret allows HS256 only: HS384/HS512 would break RFC 7518 3.2.
     let compiled = compile(&hs_policy(""), Some(&"k".repeat(40))).unwrap();
-    let allowed = |t: &str| compiled.engine.decide(&scopegate::AuthRequest::new("GET", "/me").token(t)).reason_code();
+    let allowed = |t: &str| {
+        compiled
+            .engine
+            .decide(&scopegate::AuthRequest::new("GET", "/me").token(t))
+            .reason_code()
+    };
     assert_eq!(allowed(&hs_token("k".repeat(40).as_bytes(), "HS256")), None);
     assert_eq!(
         allowed(&hs_token("k".repeat(40).as_bytes(), "HS384")).map(|c| c.as_str()),
@@ -140,30 +172,61 @@ fn issuer_policy(lines: &str) -> String {
 fn diagnostics(lines: &str) -> (bool, String) {
     let loaded = LoadedPolicy::parse(&issuer_policy(lines), Format::Toml, "p.toml").unwrap();
     match Engine::compile(&loaded) {
-        Ok(c) => (true, c.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+        Ok(c) => (
+            true,
+            c.warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         Err(e) => (false, e.to_string()),
     }
 }
 
 #[test]
 fn profile_fields_are_checked() {
-    let (ok, text) = diagnostics("profile = \"okta\"\ndomain = \"dev-1.okta.com\"\nauthorization_server = \"org\"\naudiences = [\"a\"]");
+    let (ok, text) = diagnostics(
+        "profile = \"okta\"\ndomain = \"dev-1.okta.com\"\nauthorization_server = \"org\"\naudiences = [\"a\"]",
+    );
     assert!(ok && text.contains("org authorization server"), "{text}");
     let (ok, text) = diagnostics("profile = \"okta\"\ndomain = \"dev-1.okta.com\"\naudiences = [\"a\"]");
     assert!(ok && text.is_empty(), "{text}");
     let (ok, text) = diagnostics("profile = \"okta\"\naudiences = [\"a\"]");
     assert!(!ok && text.contains("need `domain`"), "{text}");
     // An explicit issuer keeps the profile's claim rules.
-    let (ok, text) = diagnostics("profile = \"okta\"\nissuer = \"https://id.example.com/oauth2/aus1\"\naudiences = [\"a\"]");
+    let (ok, text) =
+        diagnostics("profile = \"okta\"\nissuer = \"https://id.example.com/oauth2/aus1\"\naudiences = [\"a\"]");
     assert!(ok && text.is_empty(), "{text}");
     for (lines, says) in [
-        ("profile = \"entra\"\ntenant = \"common\"\naudiences = [\"a\"]", "allowed_tenants"),
-        ("profile = \"entra\"\ntenant = \"organizations\"\nallowed_tenants = []\naudiences = [\"a\"]", "is empty"),
-        ("profile = \"entra\"\ntenant = \"t1\"\nallowed_tenants = [\"t2\"]\naudiences = [\"a\"]", "only for"),
-        ("profile = \"entra\"\ntenant = \"common\"\nallowed_tenants = [\"common\"]\naudiences = [\"a\"]", "not a tenant id"),
-        ("profile = \"entra\"\ntenant = \"t1\"\ntoken_version = 3\naudiences = [\"a\"]", "token_version"),
-        ("profile = \"cognito\"\nregion = \"us-east-1\"\naudiences = [\"a\"]", "user_pool_id"),
-        ("profile = \"keycloak\"\nbase_url = \"sso.example.com\"\nrealm = \"r\"\naudiences = [\"a\"]", "base_url"),
+        (
+            "profile = \"entra\"\ntenant = \"common\"\naudiences = [\"a\"]",
+            "allowed_tenants",
+        ),
+        (
+            "profile = \"entra\"\ntenant = \"organizations\"\nallowed_tenants = []\naudiences = [\"a\"]",
+            "is empty",
+        ),
+        (
+            "profile = \"entra\"\ntenant = \"t1\"\nallowed_tenants = [\"t2\"]\naudiences = [\"a\"]",
+            "only for",
+        ),
+        (
+            "profile = \"entra\"\ntenant = \"common\"\nallowed_tenants = [\"common\"]\naudiences = [\"a\"]",
+            "not a tenant id",
+        ),
+        (
+            "profile = \"entra\"\ntenant = \"t1\"\ntoken_version = 3\naudiences = [\"a\"]",
+            "token_version",
+        ),
+        (
+            "profile = \"cognito\"\nregion = \"us-east-1\"\naudiences = [\"a\"]",
+            "user_pool_id",
+        ),
+        (
+            "profile = \"keycloak\"\nbase_url = \"sso.example.com\"\nrealm = \"r\"\naudiences = [\"a\"]",
+            "base_url",
+        ),
     ] {
         let (ok, text) = diagnostics(lines);
         assert!(!ok && text.contains(says), "{lines}: {text}");

@@ -31,7 +31,8 @@ fn decide(method: &str, path: &str, token: &str) -> Decision {
 /// `allow`, or the reason code.
 fn outcome(method: &str, path: &str, token: &str) -> String {
     let d = decide(method, path, token);
-    d.reason_code().map_or_else(|| "allow".to_string(), |c| c.as_str().to_string())
+    d.reason_code()
+        .map_or_else(|| "allow".to_string(), |c| c.as_str().to_string())
 }
 
 fn identity(token: &str) -> (String, Option<String>, Vec<String>, Vec<String>) {
@@ -47,7 +48,11 @@ fn identity(token: &str) -> (String, Option<String>, Vec<String>, Vec<String>) {
 
 #[test]
 fn cognito_access_id_and_machine_tokens() {
-    let access = sign_cognito(cognito_claims(Kind::Access, "aws.cognito.signin.user.admin pets-api/pets.read", &["admin"]));
+    let access = sign_cognito(cognito_claims(
+        Kind::Access,
+        "aws.cognito.signin.user.admin pets-api/pets.read",
+        &["admin"],
+    ));
     assert_eq!(
         identity(&access),
         (
@@ -85,7 +90,11 @@ fn cognito_access_id_and_machine_tokens() {
 
 #[test]
 fn okta_access_id_and_machine_tokens() {
-    let access = sign_okta(okta_claims(Kind::Access, &["openid", "email", "pets.read"], &["Everyone", "admin"]));
+    let access = sign_okta(okta_claims(
+        Kind::Access,
+        &["openid", "email", "pets.read"],
+        &["Everyone", "admin"],
+    ));
     assert_eq!(
         identity(&access),
         (
@@ -173,7 +182,12 @@ fn keycloak_access_id_and_machine_tokens() {
 
 #[test]
 fn entra_v2_v1_id_and_machine_tokens() {
-    let access = sign_entra(entra_claims(Kind::Access, ENTRA_TENANT, "access_as_user pets.read", &[]));
+    let access = sign_entra(entra_claims(
+        Kind::Access,
+        ENTRA_TENANT,
+        "access_as_user pets.read",
+        &[],
+    ));
     assert_eq!(
         identity(&access),
         (
@@ -212,7 +226,12 @@ fn entra_multi_tenant_accepts_listed_tenants_only() {
     assert_eq!(identity(&b).0, "entra-multi");
     assert_eq!(outcome("GET", "/pets", &b), "allow");
     // An unlisted tenant: its issuer is unknown, never "any tenant".
-    let c = sign_entra(entra_claims(Kind::Access, "0b2e5c6d-0000-4000-8000-000000000001", "pets.read", &[]));
+    let c = sign_entra(entra_claims(
+        Kind::Access,
+        "0b2e5c6d-0000-4000-8000-000000000001",
+        "pets.read",
+        &[],
+    ));
     assert_eq!(outcome("GET", "/pets", &c), "unknown_issuer");
     // A listed tenant's iss with another tenant's tid.
     let mut mixed = entra_claims(Kind::Access, ENTRA_TENANT_B, "pets.read", &[]);

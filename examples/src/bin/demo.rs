@@ -127,7 +127,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "cognito clerk reads orders",
             "GET",
             "/orders",
-            Some(&cognito_token(&cog, "access", "openid orders-api/orders.read", &["clerks"])),
+            Some(&cognito_token(
+                &cog,
+                "access",
+                "openid orders-api/orders.read",
+                &["clerks"],
+            )),
             "allow",
         ),
         s(

@@ -67,10 +67,21 @@ pub(super) fn hmac_secret(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, 
 }
 
 /// Warns when the secret is shorter than the hash output of an allowed HS algorithm.
-pub(super) fn warn_if_short(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &IssuerSpans, len: usize, algorithms: &[Algorithm]) {
+pub(super) fn warn_if_short(
+    ctx: &mut Ctx<'_>,
+    subject: &str,
+    src: &IssuerSource,
+    spans: &IssuerSpans,
+    len: usize,
+    algorithms: &[Algorithm],
+) {
     let short: Vec<String> = algorithms
         .iter()
-        .filter_map(|a| min_secret_len(*a).filter(|min| len < *min).map(|min| format!("{a:?} needs {min}")))
+        .filter_map(|a| {
+            min_secret_len(*a)
+                .filter(|min| len < *min)
+                .map(|min| format!("{a:?} needs {min}"))
+        })
         .collect();
     if short.is_empty() {
         return;

@@ -171,8 +171,10 @@ fn client_roles(claims: &Map<String, Value>, name: &str, roles: &mut Vec<String>
             return Err(wrong_type(name, "an object of clients, each an object"));
         };
         let shown = format!("{name}.{client}.roles");
-        for_each_string(entry, "roles", false, &mut |r| push_unique(roles, &format!("{client}/{r}")))
-            .map_err(|_| wrong_type(&shown, "a string or an array of strings"))?;
+        for_each_string(entry, "roles", false, &mut |r| {
+            push_unique(roles, &format!("{client}/{r}"))
+        })
+        .map_err(|_| wrong_type(&shown, "a string or an array of strings"))?;
     }
     Ok(())
 }

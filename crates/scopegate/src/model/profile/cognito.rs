@@ -37,7 +37,9 @@ fn valid_pool(s: &str) -> bool {
 fn issuer(src: &IssuerSource) -> Result<String, String> {
     match (src.region.as_deref(), src.user_pool_id.as_deref()) {
         (Some(r), _) if !valid_region(r) => Err(format!("`region` `{r}` is not an AWS region such as `us-east-1`")),
-        (_, Some(p)) if !valid_pool(p) => Err(format!("`user_pool_id` `{p}` is not a user pool id such as `us-east-1_AbC123`")),
+        (_, Some(p)) if !valid_pool(p) => Err(format!(
+            "`user_pool_id` `{p}` is not a user pool id such as `us-east-1_AbC123`"
+        )),
         (Some(r), Some(p)) => Ok(format!("https://cognito-idp.{r}.amazonaws.com/{p}")),
         _ => Err("cognito issuers need `region` and `user_pool_id` (or `issuer`)".into()),
     }

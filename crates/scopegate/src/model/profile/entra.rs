@@ -72,7 +72,10 @@ fn tenants(src: &IssuerSource) -> Result<Option<Tenants>, String> {
             "`allowed_tenants` is empty: `tenant = \"{t}\"` needs the accepted tenant ids"
         )),
         (Some(_), Some(list)) => {
-            if let Some(bad) = list.iter().find(|t| !valid_label(t) || is_multi(t) || *t == "consumers") {
+            if let Some(bad) = list
+                .iter()
+                .find(|t| !valid_label(t) || is_multi(t) || *t == "consumers")
+            {
                 return Err(format!("`allowed_tenants` entry `{bad}` is not a tenant id"));
             }
             let (prefix, suffix) = template(src)?;

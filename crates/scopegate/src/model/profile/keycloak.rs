@@ -38,7 +38,9 @@ fn issuer(src: &IssuerSource) -> Result<String, String> {
     let base = base.trim_end_matches('/');
     let scheme_ok = base.starts_with("https://") || base.starts_with("http://");
     if !scheme_ok || base.contains(['?', '#']) || base.chars().any(char::is_whitespace) {
-        return Err(format!("`base_url` `{base}` is not a server URL such as `https://sso.example.com`"));
+        return Err(format!(
+            "`base_url` `{base}` is not a server URL such as `https://sso.example.com`"
+        ));
     }
     if !valid_realm(realm) {
         return Err(format!("`realm` `{realm}` is not a realm name"));

@@ -32,12 +32,16 @@ fn issuer(src: &IssuerSource) -> Result<String, String> {
         return Err("okta issuers need `domain` (or `issuer`)".into());
     };
     if !valid_host(domain) {
-        return Err(format!("`domain` `{domain}` is not a host name (write it without `https://` or `/`)"));
+        return Err(format!(
+            "`domain` `{domain}` is not a host name (write it without `https://` or `/`)"
+        ));
     }
     match src.authorization_server.as_deref().unwrap_or("default") {
         ORG => Ok(format!("https://{domain}")),
         server if valid_label(server) => Ok(format!("https://{domain}/oauth2/{server}")),
-        server => Err(format!("`authorization_server` `{server}` is not an authorization server id")),
+        server => Err(format!(
+            "`authorization_server` `{server}` is not an authorization server id"
+        )),
     }
 }
 
