@@ -122,17 +122,20 @@ pub fn fusionauth_token(key: &TestKey, email: &str, roles: &[&str]) -> String {
 /// `access` or `id` (an ID token names the app client in `aud` instead of `client_id`).
 pub fn cognito_token(key: &TestKey, token_use: &str, scope: &str, groups: &[&str]) -> String {
     let t = now();
-    let mut claims = json!({"sub":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","cognito:groups":groups,
+    let claims = json!({"sub":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","cognito:groups":groups,
         "token_use":token_use,"auth_time":t,"iss":demo::COGNITO_ISS,"exp":t + 3600,"iat":t,
         "jti":"demo-jti","origin_jti":"demo-origin","username":"janedoe"});
-    if token_use == "id" {
-        claims["aud"] = json!(demo::COGNITO_CLIENT);
-        claims["email"] = json!("janedoe@example.com");
+    let builder = TokenBuilder::new(claims);
+    let builder = if token_use == "id" {
+        builder
+            .claim("aud", json!(demo::COGNITO_CLIENT))
+            .claim("email", json!("janedoe@example.com"))
     } else {
-        claims["client_id"] = json!(demo::COGNITO_CLIENT);
-        claims["scope"] = json!(scope);
-    }
-    TokenBuilder::new(claims).sign(key)
+        builder
+            .claim("client_id", json!(demo::COGNITO_CLIENT))
+            .claim("scope", json!(scope))
+    };
+    builder.sign(key)
 }
 
 /// Prints a `curl` command a reader can paste.

@@ -112,7 +112,7 @@ pub(super) fn decode(text: &str, encoding: HmacSecretEncoding) -> Result<Vec<u8>
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("{} hex digits, not an even number", digits.len()));
     }
     let value = |i: usize, c: u8| -> Result<u8, String> {
