@@ -1,7 +1,7 @@
 //! Look-alike tokens of Amazon Cognito, Okta, Keycloak and Microsoft Entra ID, shaped as
-//! `/work/shared/reference/idp-profiles.md` section 4 documents them (Cognito [C1][C2]: no
-//! `typ`, no `aud`, `token_use`; Okta [O1]: no `typ`, `scp` array, `cid`; Keycloak [K1][K2]:
-//! `typ: Bearer` claim, `realm_access` and `resource_access`; Entra [E1][E2]: v1/v2 issuers,
+//! `/work/shared/reference/idp-profiles.md` section 4 documents them (Cognito \[C1\]\[C2\]: no
+//! `typ`, no `aud`, `token_use`; Okta \[O1\]: no `typ`, `scp` array, `cid`; Keycloak \[K1\]\[K2\]:
+//! `typ: Bearer` claim, `realm_access` and `resource_access`; Entra \[E1\]\[E2\]: v1/v2 issuers,
 //! `scp` string, JWKs without `alg`), with one policy trusting all four ([`policy_text`]).
 //!
 //! Plain data and text, like [`crate::fixtures`]: no `scopegate` types.
@@ -73,7 +73,7 @@ pub fn idp_keys() -> &'static IdpKeys {
     })
 }
 
-/// A JWKS of one key; `with_alg = false` drops `alg`, as Entra publishes its keys [E1].
+/// A JWKS of one key; `with_alg = false` drops `alg`, as Entra publishes its keys \[E1\].
 pub fn jwks_of(key: &TestKey, with_alg: bool) -> Value {
     let mut set = jwks(&[key]);
     if !with_alg && let Some(k) = set.pointer_mut("/keys/0").and_then(Value::as_object_mut) {
@@ -169,7 +169,7 @@ pub enum Kind {
     Machine,
 }
 
-/// Cognito claims [C1] (`scope` a string, groups in `cognito:groups`).
+/// Cognito claims \[C1\] (`scope` a string, groups in `cognito:groups`).
 pub fn cognito_claims(kind: Kind, scope: &str, groups: &[&str]) -> Value {
     let t = now();
     match kind {
@@ -186,7 +186,7 @@ pub fn cognito_claims(kind: Kind, scope: &str, groups: &[&str]) -> Value {
     }
 }
 
-/// Okta claims [O1] (`scp` an array, `cid`, `uid` for users, `groups` when added).
+/// Okta claims \[O1\] (`scp` an array, `cid`, `uid` for users, `groups` when added).
 pub fn okta_claims(kind: Kind, scp: &[&str], groups: &[&str]) -> Value {
     let t = now();
     match kind {
@@ -205,7 +205,7 @@ pub fn okta_claims(kind: Kind, scp: &[&str], groups: &[&str]) -> Value {
     }
 }
 
-/// Keycloak claims [K1][K2] (`typ` claim, realm and client roles, `azp`). `client_roles`
+/// Keycloak claims \[K1\]\[K2\] (`typ` claim, realm and client roles, `azp`). `client_roles`
 /// go under `resource_access.pets-api.roles`.
 pub fn keycloak_claims(kind: Kind, scope: &str, realm_roles: &[&str], client_roles: &[&str]) -> Value {
     let t = now();
@@ -228,7 +228,7 @@ pub fn keycloak_claims(kind: Kind, scope: &str, realm_roles: &[&str], client_rol
     }
 }
 
-/// Entra v2 claims [E1][E2] (`scp` a space-separated string, app `roles`, `azp`, `tid`).
+/// Entra v2 claims \[E1\]\[E2\] (`scp` a space-separated string, app `roles`, `azp`, `tid`).
 pub fn entra_claims(kind: Kind, tenant: &str, scp: &str, roles: &[&str]) -> Value {
     let t = now();
     let iss = format!("https://login.microsoftonline.com/{tenant}/v2.0");
@@ -248,7 +248,7 @@ pub fn entra_claims(kind: Kind, tenant: &str, scp: &str, roles: &[&str]) -> Valu
     }
 }
 
-/// Entra v1 access token claims [E1] (`iss` `https://sts.windows.net/{tid}/`, `appid`).
+/// Entra v1 access token claims \[E1\] (`iss` `https://sts.windows.net/{tid}/`, `appid`).
 pub fn entra_v1_claims(scp: &str) -> Value {
     let t = now();
     json!({"aud":ENTRA_AUD,"iss":ENTRA_V1_ISS,"iat":t,"nbf":t,"exp":t + 3600,"acr":"1","amr":["wia"],
