@@ -1,5 +1,5 @@
 //! Shared pieces of the runnable examples: the bundled development keys and token shapes
-//! like the ones Asgardeo, Auth0 and FusionAuth issue.
+//! like the ones Asgardeo, Auth0, FusionAuth and Cognito issue.
 //!
 //! The keys in `examples/keys/` are public test keys. Never trust them anywhere real.
 
@@ -25,8 +25,8 @@ pub struct DevKey {
     pub alg: &'static str,
 }
 
-/// The three bundled issuers' keys.
-pub const DEV_KEYS: [DevKey; 3] = [
+/// The bundled issuers' keys.
+pub const DEV_KEYS: [DevKey; 4] = [
     DevKey {
         name: "asgardeo",
         kid: "OWJmNzgyNTNhMGNiMzE1NGQ3ZjYxZTUz_RS256",
@@ -41,6 +41,11 @@ pub const DEV_KEYS: [DevKey; 3] = [
         name: "fusionauth",
         kid: "Xoq7kK3eIXryYmi50ZOvg2bcceM",
         alg: "ES256",
+    },
+    DevKey {
+        name: "cognito",
+        kid: "1234example=",
+        alg: "RS256",
     },
 ];
 
@@ -71,6 +76,10 @@ pub mod demo {
     pub const FUSION_ISS: &str = "acme.com";
     /// FusionAuth application id.
     pub const FUSION_APP: &str = "85a03867-dccf-4882-adde-1a79aeec50df";
+    /// Cognito user pool of the pharmacy's order service (`us-east-1`, pool `us-east-1_Ph4rm4cy`).
+    pub const COGNITO_ISS: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Ph4rm4cy";
+    /// The Cognito app client id (checked against `client_id`: access tokens have no `aud`).
+    pub const COGNITO_CLIENT: &str = "3n4b5urk1ft4fl3mg5e7tem8in";
 }
 
 /// An Asgardeo-shaped access token (`typ: at+jwt`, space-separated `scope`).
@@ -107,6 +116,26 @@ pub fn fusionauth_token(key: &TestKey, email: &str, roles: &[&str]) -> String {
     .header("typ", json!("JWT"))
     .header("gty", json!(["authorization_code"]))
     .sign(key)
+}
+
+/// A Cognito-shaped token (no header `typ`, no `aud` in access tokens): `token_use` is
+/// `access` or `id` (an ID token names the app client in `aud` instead of `client_id`).
+pub fn cognito_token(key: &TestKey, token_use: &str, scope: &str, groups: &[&str]) -> String {
+    let t = now();
+    let claims = json!({"sub":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","cognito:groups":groups,
+        "token_use":token_use,"auth_time":t,"iss":demo::COGNITO_ISS,"exp":t + 3600,"iat":t,
+        "jti":"demo-jti","origin_jti":"demo-origin","username":"janedoe"});
+    let builder = TokenBuilder::new(claims);
+    let builder = if token_use == "id" {
+        builder
+            .claim("aud", json!(demo::COGNITO_CLIENT))
+            .claim("email", json!("janedoe@example.com"))
+    } else {
+        builder
+            .claim("client_id", json!(demo::COGNITO_CLIENT))
+            .claim("scope", json!(scope))
+    };
+    builder.sign(key)
 }
 
 /// Prints a `curl` command a reader can paste.

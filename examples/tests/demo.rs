@@ -21,7 +21,7 @@ fn demo_decides_every_seed_scenario_as_expected() {
         .lines()
         .filter(|l| l.ends_with(" yes") || l.ends_with(" NO"))
         .collect();
-    assert_eq!(rows.len(), 16, "{stdout}");
+    assert_eq!(rows.len(), 18, "{stdout}");
     assert!(rows.iter().all(|r| r.ends_with(" yes")), "{stdout}");
 }
 

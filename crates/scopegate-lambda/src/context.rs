@@ -59,7 +59,8 @@ pub fn build(identity: Option<&Identity>, claims: &[String]) -> Value {
         map.insert("scopes".into(), Value::String(i.scopes().join(" ")));
         map.insert("roles".into(), Value::String(i.roles().join(" ")));
         for name in claims {
-            if let Some(v) = i.claims().get(name).and_then(flatten) {
+            // `/a/b` is a JSON Pointer into the claims; the context key is the name as written.
+            if let Some(v) = i.claim(name).and_then(flatten) {
                 map.insert(name.clone(), v);
             }
         }

@@ -197,11 +197,16 @@ impl Authorizer {
                 let found = match &self.settings.token_query {
                     Some(q) => match e.multi_value_query_string_parameters.all(q) {
                         Some(all) if all.len() > 1 => Err("the token query parameter appears more than once"),
-                        _ => Ok(e.query_string_parameters.first(q).and_then(token_in)),
+                        multi => Ok(e
+                            .query_string_parameters
+                            .first(q)
+                            .or_else(|| multi.and_then(|all| all.first().copied()))
+                            .and_then(token_in)),
                     },
                     None => from_headers(&[&e.headers], &self.token_header).and_then(|t| {
-                        // multiValueHeaders may reveal a repeat that `headers` hides.
-                        from_headers(&[&e.multi_value_headers], &self.token_header).map(|_| t)
+                        // multiValueHeaders may reveal a repeat that `headers` hides, and carries
+                        // the token alone when an event has no single-valued `headers` entry.
+                        from_headers(&[&e.multi_value_headers], &self.token_header).map(|multi| t.or(multi))
                     }),
                 };
                 Read::by_arn(e.method_arn, found, Some(e.headers))

@@ -155,6 +155,25 @@ fn rest_request_events() {
 }
 
 #[test]
+fn rest_request_token_only_in_multi_value_headers() {
+    // Some REQUEST events (and test consoles) fill `multiValueHeaders` but not `headers`.
+    let a = authorizer("");
+    let arn = format!("{REST_PREFIX}GET/request");
+    let mut e = request_event(None);
+    e["headers"].as_object_mut().unwrap().remove("Authorization");
+    e["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {}", token("read:request", &[]))]);
+    assert_policy(&run(&a, e).unwrap(), &arn, true);
+    let mut e = request_event(None);
+    e["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {}", token("openid", &[]))]);
+    assert_policy(&run(&a, e).unwrap(), &arn, false);
+    // Query parameters likewise: only the multi-valued map carries it.
+    let a = authorizer("[lambda]\ntoken_query = \"access_token\"");
+    let mut e = request_event(None);
+    e["multiValueQueryStringParameters"]["access_token"] = json!([token("read:request", &[])]);
+    assert_policy(&run(&a, e).unwrap(), &arn, true);
+}
+
+#[test]
 fn rest_request_token_from_a_query_parameter() {
     let a = authorizer("[lambda]\ntoken_query = \"access_token\"");
     let t = token("read:request", &[]);
@@ -196,7 +215,7 @@ fn http_v2_events_with_iam_answers() {
 #[test]
 fn http_v2_events_with_simple_answers() {
     let a = authorizer(
-        "[lambda]\nhttp_response = \"simple\"\ncontext_claims = [\"email\", \"org\", \"https://pets.example.com/roles\", \"missing\"]",
+        "[lambda]\nhttp_response = \"simple\"\ncontext_claims = [\"email\", \"org\", \"https://pets.example.com/roles\", \"missing\", \"/org/tier\", \"/org/none\"]",
     );
     let allow = run(&a, v2_event(Some(&token("read:request openid", &["user", "ops"])))).unwrap();
     assert_eq!(allow["isAuthorized"], true);
@@ -205,7 +224,8 @@ fn http_v2_events_with_simple_answers() {
         json!({
             "issuer": "auth0", "subject": "auth0|u1", "client": "client-1",
             "scopes": "read:request openid", "roles": "user ops",
-            "email": "u1@example.com", "org": "map[id:7 tier:gold]", A0_ROLES: "[user ops]"
+            "email": "u1@example.com", "org": "map[id:7 tier:gold]", A0_ROLES: "[user ops]",
+            "/org/tier": "gold"
         })
     );
     let deny = run(&a, v2_event(Some(&token("openid", &[])))).unwrap();

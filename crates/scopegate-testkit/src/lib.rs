@@ -17,6 +17,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
 pub mod fixtures;
+pub mod idps;
 #[cfg(feature = "server")]
 pub mod server;
 

@@ -140,8 +140,12 @@ fn wrong_type_registered_claims_are_invalid_not_absent() {
     claims["iss"] = json!([A0_ISS]);
     assert_eq!(code(&decide("POST", "/pets", &a0b(claims).sign(k))), "invalid_claims");
     let mut claims = auth0_claims("", &["admin"]);
-    claims[A0_ROLES] = json!({"admin": true});
+    claims[A0_ROLES] = json!(7);
     assert_eq!(code(&decide("POST", "/pets", &a0b(claims).sign(k))), "invalid_claims");
+    // An object of role names (Zitadel's project roles) contributes its keys (issue 13).
+    let mut claims = auth0_claims("", &["admin"]);
+    claims[A0_ROLES] = json!({"admin": {"org-1": "example.com"}});
+    assert_eq!(code(&decide("POST", "/pets", &a0b(claims).sign(k))), "allow");
     let claims = auth0_claims("", &["admin"]);
     let no_exp = a0b(claims).without_claim("exp").sign(k);
     assert_eq!(code(&decide("POST", "/pets", &no_exp)), "invalid_claims");

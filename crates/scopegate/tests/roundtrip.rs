@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use scopegate::policy::{
-    AllowSource, CorsPreflight, IdentityCacheSource, InlineJwks, IssuerSource, JwksFetchSource, LambdaSource,
-    PolicySource, ProfileName, RouteSource, SettingsSource, Unmatched,
+    AllowSource, CorsPreflight, HmacSecretEncoding, IdentityCacheSource, InlineJwks, IssuerSource, JwksFetchSource,
+    LambdaSource, PolicySource, ProfileName, RouteSource, SettingsSource, Unmatched,
 };
 use scopegate::{Format, LoadedPolicy};
 
@@ -81,6 +81,10 @@ fn issuer() -> impl Strategy<Value = IssuerSource> {
         ProfileName::Asgardeo,
         ProfileName::Fusionauth,
         ProfileName::Auth0,
+        ProfileName::Cognito,
+        ProfileName::Okta,
+        ProfileName::Keycloak,
+        ProfileName::Entra,
         ProfileName::Generic,
     ]);
     let head = (
@@ -106,7 +110,25 @@ fn issuer() -> impl Strategy<Value = IssuerSource> {
         prop::option::of(strings()),
         prop::option::of(strings()),
     );
-    (head, tail).prop_map(
+    let fields = (
+        prop::option::of(text()),
+        prop::option::of(text()),
+        prop::option::of(text()),
+        prop::option::of(text()),
+        prop::option::of(text()),
+        prop::option::of(text()),
+        prop::option::of(any::<u8>()),
+        prop::option::of(strings()),
+        prop::sample::select(vec![
+            HmacSecretEncoding::Utf8,
+            HmacSecretEncoding::Base64,
+            HmacSecretEncoding::Base64url,
+            HmacSecretEncoding::Hex,
+        ]),
+        prop::option::of(strings()),
+        prop::option::of(prop::collection::btree_map(text(), text(), 0..3)),
+    );
+    (head, tail, fields).prop_map(
         |(
             (id, profile, issuer, org, domain, audiences, algorithms, jwks_file, jwks, jwks_uri, hmac_secret_env),
             (
@@ -118,6 +140,19 @@ fn issuer() -> impl Strategy<Value = IssuerSource> {
                 token_types,
                 known_scopes,
                 known_roles,
+            ),
+            (
+                authorization_server,
+                region,
+                user_pool_id,
+                base_url,
+                realm,
+                tenant,
+                token_version,
+                allowed_tenants,
+                hmac_secret_encoding,
+                client_role_claims,
+                token_claims,
             ),
         )| IssuerSource {
             id,
@@ -139,6 +174,17 @@ fn issuer() -> impl Strategy<Value = IssuerSource> {
             token_types,
             known_scopes,
             known_roles,
+            authorization_server,
+            region,
+            user_pool_id,
+            base_url,
+            realm,
+            tenant,
+            token_version,
+            allowed_tenants,
+            hmac_secret_encoding,
+            client_role_claims,
+            token_claims,
         },
     )
 }

@@ -9,7 +9,9 @@
 use std::path::PathBuf;
 
 use scopegate::{AuthRequest, Engine};
-use scopegate_examples::{asgardeo_token, auth0_claims, auth0_token, dev_key, examples_dir, fusionauth_token};
+use scopegate_examples::{
+    asgardeo_token, auth0_claims, auth0_token, cognito_token, dev_key, examples_dir, fusionauth_token,
+};
 use scopegate_testkit::{TestKey, TokenBuilder, b64, now};
 use serde_json::json;
 
@@ -31,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let asg = dev_key("asgardeo")?;
     let a0 = dev_key("auth0")?;
     let fa = dev_key("fusionauth")?;
+    let cog = dev_key("cognito")?;
     let stranger = TestKey::rsa("Iw0NsTIfEuaHkhVcz7d2D", "RS256");
 
     let pharmacist = asgardeo_token(&asg, "alice@pharmacy", "openid get_pharmacy_user");
@@ -119,6 +122,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/claims",
             Some(&buyer),
             "route_denied",
+        ),
+        s(
+            "cognito clerk reads orders",
+            "GET",
+            "/orders",
+            Some(&cognito_token(
+                &cog,
+                "access",
+                "openid orders-api/orders.read",
+                &["clerks"],
+            )),
+            "allow",
+        ),
+        s(
+            "cognito ID token at the API",
+            "GET",
+            "/orders",
+            Some(&cognito_token(&cog, "id", "", &["clerks"])),
+            "wrong_token_type",
         ),
         s("anyone lists pets", "GET", "/pets", None, "allow"),
         s("no token", "POST", "/pets", None, "missing_token"),

@@ -3,6 +3,7 @@
 use jsonwebtoken::Algorithm;
 
 use super::Ctx;
+use super::secret::{Secret, default_hmac_algorithms, hmac_secret, warn_if_short};
 use crate::keys::{KeySet, KeyStore, is_hmac};
 use crate::model::profile::{ClaimRules, issuer_value, profile};
 use crate::model::{Issuer, IssuerTable};
@@ -32,17 +33,35 @@ pub(super) fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
                 continue;
             }
         };
-        if let Some((other, _)) = seen_iss.iter().find(|(_, v)| *v == iss) {
-            let message = format!("issuer `{iss}` is already configured as `{other}`; `iss` must pick one issuer");
-            ctx.error(&subject, at_id.clone(), message);
+        let p = profile(src.profile);
+        let tenants = match (p.tenants)(src) {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.error(&subject, at_id, e);
+                continue;
+            }
+        };
+        for warning in (p.warnings)(src, &iss) {
+            ctx.warn(&subject, at_id.clone(), warning);
         }
-        seen_iss.push((src.id.clone(), iss.clone()));
+        let accepted = tenants.as_ref().map_or_else(|| vec![iss.clone()], |t| t.all_iss());
+        for one in accepted {
+            if let Some((other, _)) = seen_iss.iter().find(|(_, v)| *v == one) {
+                let message = format!("issuer `{one}` is already configured as `{other}`; `iss` must pick one issuer");
+                ctx.error(&subject, at_id.clone(), message);
+            }
+            seen_iss.push((src.id.clone(), one));
+        }
         if src.audiences.is_empty() {
             let message = "`audiences` is required: a token for another API must not be accepted here";
             ctx.error(&subject, at_id, message);
         }
-        let algorithms = compile_algorithms(ctx, &subject, src, spans);
-        let keys = compile_keys(ctx, &subject, src, spans, &iss, &algorithms);
+        let secret = hmac_secret(ctx, &subject, src, spans);
+        let algorithms = compile_algorithms(ctx, &subject, src, spans, &secret);
+        if let Secret::Bytes(bytes) = &secret {
+            warn_if_short(ctx, &subject, src, spans, bytes.len(), &algorithms);
+        }
+        let keys = compile_keys(ctx, &subject, src, spans, &iss, &algorithms, secret);
         let Ok(index) = u16::try_from(i) else {
             ctx.error(&subject, None, "more than 65535 issuers");
             break;
@@ -55,17 +74,24 @@ pub(super) fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
             audiences: src.audiences.clone(),
             algorithms,
             claims: ClaimRules::for_issuer(src),
+            tenants,
             keys,
         });
     }
     table
 }
 
-fn compile_algorithms(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &IssuerSpans) -> Vec<Algorithm> {
+fn compile_algorithms(
+    ctx: &mut Ctx<'_>,
+    subject: &str,
+    src: &IssuerSource,
+    spans: &IssuerSpans,
+    secret: &Secret,
+) -> Vec<Algorithm> {
     let Some(names) = &src.algorithms else {
         let mut algs = profile(src.profile).algorithms.to_vec();
-        if src.hmac_secret_env.is_some() {
-            algs.extend([Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+        if let Secret::Bytes(bytes) = secret {
+            algs.extend(default_hmac_algorithms(bytes.len()));
         }
         return algs;
     };
@@ -89,7 +115,13 @@ fn compile_algorithms(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, span
 }
 
 /// The offline key set the entry describes (`jwks_file`, `jwks`, `hmac_secret_env`), if any.
-fn offline_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &IssuerSpans) -> Option<KeySet> {
+fn offline_keys(
+    ctx: &mut Ctx<'_>,
+    subject: &str,
+    src: &IssuerSource,
+    spans: &IssuerSpans,
+    secret: Secret,
+) -> Option<KeySet> {
     let mut set: Option<KeySet> = None;
     if let Some(path) = &src.jwks_file {
         let full = ctx.policy.resolve(path);
@@ -113,25 +145,11 @@ fn offline_keys(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource, spans: &Is
             Err(e) => ctx.error(subject, None, format!("inline `jwks`: {e}")),
         }
     }
-    if let Some(var) = &src.hmac_secret_env {
-        let at = ctx.at(spans.hmac_secret_env.as_ref(), var);
-        match ctx.policy.secret(var) {
-            Some(secret) if !secret.is_empty() => {
-                if secret.len() < 32 {
-                    let message = format!(
-                        "the secret in `{var}` is {} bytes; HS256 wants at least 32",
-                        secret.len()
-                    );
-                    ctx.warn(subject, at, message);
-                }
-                set = Some(set.unwrap_or_default().with_hmac_secret(secret.as_bytes()));
-            }
-            _ => ctx.error(
-                subject,
-                at,
-                format!("environment variable `{var}` (hmac_secret_env) is not set"),
-            ),
-        }
+    match secret {
+        Secret::NotConfigured => {}
+        Secret::Bytes(bytes) => set = Some(set.unwrap_or_default().with_hmac_secret(&bytes)),
+        // Reported already; an offline issuer is still not sent to discovery for it.
+        Secret::Failed => set = Some(set.unwrap_or_default()),
     }
     set
 }
@@ -143,6 +161,7 @@ fn compile_keys(
     spans: &IssuerSpans,
     iss: &str,
     algorithms: &[Algorithm],
+    secret: Secret,
 ) -> KeyStore {
     let offline = [src.jwks_file.is_some(), src.jwks.is_some()]
         .iter()
@@ -151,7 +170,7 @@ fn compile_keys(
     if offline > 1 || (offline == 1 && src.jwks_uri.is_some()) {
         ctx.error(subject, None, "give only one of `jwks_file`, `jwks` and `jwks_uri`");
     }
-    let Some(set) = offline_keys(ctx, subject, src, spans) else {
+    let Some(set) = offline_keys(ctx, subject, src, spans, secret) else {
         return network_keys(ctx, subject, src, spans, iss);
     };
     for skipped in set.skipped() {
@@ -203,7 +222,7 @@ fn key_source(src: &IssuerSource, iss: &str) -> Result<crate::keys::KeySource, S
     if let Some(uri) = &src.jwks_uri {
         return KeySource::jwks(uri).map_err(|e| format!("`jwks_uri`: {e}"));
     }
-    if let Some(uri) = (profile(src.profile).jwks_url)(iss) {
+    if let Some(uri) = (profile(src.profile).jwks_url)(src, iss) {
         return KeySource::jwks(&uri).map_err(|e| format!("the {} JWKS URL: {e}", src.profile.as_str()));
     }
     KeySource::discovery(iss).map_err(|e| {

@@ -8,6 +8,7 @@ mod analysis;
 mod diagnostics;
 mod issuers;
 mod routes;
+mod secret;
 
 pub use diagnostics::{CompileError, Diagnostic, Severity};
 

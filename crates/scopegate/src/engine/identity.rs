@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::model::Facts;
+use crate::model::profile::claim;
 use crate::text::printable;
 
 /// Who a valid token speaks for. Built once per token and cached.
@@ -53,6 +54,12 @@ impl Identity {
     /// The verified claims.
     pub fn claims(&self) -> &Map<String, Value> {
         &self.claims
+    }
+
+    /// One verified claim by name: a name starting with `/` is an RFC 6901 JSON Pointer
+    /// (`/realm_access/roles`), any other name one top-level claim.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        claim(&self.claims, name)
     }
 
     /// `exp`, seconds since the epoch.

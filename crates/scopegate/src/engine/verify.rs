@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::identity::Identity;
 use crate::keys::KeyLookupError;
+use crate::model::profile::claim;
 use crate::model::{Facts, Issuer, IssuerTable, Symbols};
 use crate::reason::{ReasonCode, Rejection};
 use crate::text::printable;
@@ -61,6 +62,18 @@ fn optional_string(claims: &Map<String, Value>, name: &str) -> Result<Option<Str
     }
 }
 
+/// Registered claims (RFC 7519 section 4.1) that are not read elsewhere must still have their
+/// type: `sub` and `jti` strings, `aud` a string or an array of strings. Never "absent".
+fn check_registered_types(claims: &Map<String, Value>) -> Result<(), Rejection> {
+    optional_string(claims, "sub")?;
+    optional_string(claims, "jti")?;
+    match claims.get("aud") {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        Some(_) => Err(invalid("claim `aud` must be a string or an array of strings".into())),
+    }
+}
+
 /// Everything the verifier needs from the compiled policy.
 pub(crate) struct Verifier<'a> {
     pub issuers: &'a IssuerTable,
@@ -84,6 +97,12 @@ impl Verifier<'_> {
         let nbf = numeric(&claims, "nbf")?;
         let iat = numeric(&claims, "iat")?;
         check_time(exp, nbf, iat, now, self.leeway)?;
+        check_registered_types(&claims)?;
+        // The kind before the audience: a Cognito ID token carries an `aud`, not `client_id`.
+        issuer.claims.check_kind(&claims)?;
+        if let (Some(tenants), Some(Value::String(iss))) = (&issuer.tenants, claims.get("iss")) {
+            tenants.check(iss, &claims)?;
+        }
         check_audience(issuer, &claims)?;
         let subject = optional_string(&claims, "sub")?;
         let extracted = issuer.claims.extract(&claims)?;
@@ -223,7 +242,7 @@ fn check_audience(issuer: &Issuer, claims: &Map<String, Value>) -> Result<(), Re
 fn describe_claims(claims: &Map<String, Value>, names: &[String]) -> String {
     let parts: Vec<String> = names
         .iter()
-        .filter_map(|n| claims.get(n).map(|v| format!("{n}={}", printable(&v.to_string()))))
+        .filter_map(|n| claim(claims, n).map(|v| format!("{n}={}", printable(&v.to_string()))))
         .collect();
     if parts.is_empty() {
         "none".into()

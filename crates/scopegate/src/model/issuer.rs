@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 
-use super::profile::ClaimRules;
+use super::profile::{ClaimRules, Tenants};
 use crate::keys::KeyStore;
 use crate::policy::ProfileName;
 
@@ -19,6 +19,8 @@ pub struct Issuer {
     pub(crate) audiences: Vec<String>,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) claims: ClaimRules,
+    /// Multi-tenant issuers: the listed tenants, one exact `iss` each.
+    pub(crate) tenants: Option<Tenants>,
     pub(crate) keys: KeyStore,
 }
 
@@ -28,9 +30,18 @@ impl Issuer {
         &self.id
     }
 
-    /// The exact `iss` value accepted.
+    /// The exact `iss` value accepted; for a multi-tenant issuer its template (`{tenantid}`
+    /// stands for each listed tenant).
     pub fn iss(&self) -> &str {
         &self.iss
+    }
+
+    /// Every exact `iss` value this issuer accepts: its `iss`, or one per listed tenant.
+    pub fn accepted_iss(&self) -> Vec<String> {
+        match &self.tenants {
+            Some(t) => t.all_iss(),
+            None => vec![self.iss.clone()],
+        }
     }
 
     /// The profile.
@@ -54,7 +65,7 @@ impl Issuer {
     }
 }
 
-/// Issuers by exact `iss`.
+/// Issuers by exact `iss` (a multi-tenant issuer under each listed tenant's `iss`).
 #[derive(Debug, Default)]
 pub struct IssuerTable {
     by_iss: HashMap<String, u16, foldhash::fast::FixedState>,
@@ -63,11 +74,14 @@ pub struct IssuerTable {
 
 impl IssuerTable {
     pub(crate) fn push(&mut self, issuer: Issuer) {
-        self.by_iss.insert(issuer.iss.clone(), issuer.index);
+        for iss in issuer.accepted_iss() {
+            self.by_iss.insert(iss, issuer.index);
+        }
         self.issuers.push(issuer);
     }
 
-    /// The issuer with this exact `iss`.
+    /// The issuer with this exact `iss`; never a pattern match: a multi-tenant issuer answers
+    /// only for the `iss` of its listed tenants.
     pub fn by_iss(&self, iss: &str) -> Option<&Issuer> {
         self.by_iss.get(iss).and_then(|&i| self.issuers.get(i as usize))
     }

@@ -69,6 +69,10 @@ pub enum PolicyError {
     },
 }
 
+/// An environment variable is set but its value is not valid UTF-8 (the value is never shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SecretUnreadable;
+
 /// A policy source together with where it came from, so that later stages can point into it.
 #[derive(Debug, Clone)]
 pub struct LoadedPolicy {
@@ -158,8 +162,16 @@ impl LoadedPolicy {
     }
 
     /// The value of a secret: from [`LoadedPolicy::with_secret`], else the environment.
-    pub(crate) fn secret(&self, name: &str) -> Option<String> {
-        self.secrets.get(name).cloned().or_else(|| std::env::var(name).ok())
+    /// `Ok(None)` when it is not set; an error when it is set but not text.
+    pub(crate) fn secret(&self, name: &str) -> Result<Option<String>, SecretUnreadable> {
+        if let Some(v) = self.secrets.get(name) {
+            return Ok(Some(v.clone()));
+        }
+        match std::env::var(name) {
+            Ok(v) => Ok(Some(v)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(SecretUnreadable),
+        }
     }
 
     /// Resolves a path written in the policy against the policy file's folder.

@@ -49,6 +49,14 @@ pub enum ProfileName {
     Fusionauth,
     /// Auth0.
     Auth0,
+    /// Amazon Cognito user pools.
+    Cognito,
+    /// Okta (custom or org authorization server).
+    Okta,
+    /// Keycloak.
+    Keycloak,
+    /// Microsoft Entra ID (v1 or v2 access tokens, single or multi-tenant).
+    Entra,
     /// Any OpenID Connect provider.
     #[default]
     Generic,
@@ -61,6 +69,10 @@ impl ProfileName {
             ProfileName::Asgardeo => "asgardeo",
             ProfileName::Fusionauth => "fusionauth",
             ProfileName::Auth0 => "auth0",
+            ProfileName::Cognito => "cognito",
+            ProfileName::Okta => "okta",
+            ProfileName::Keycloak => "keycloak",
+            ProfileName::Entra => "entra",
             ProfileName::Generic => "generic",
         }
     }
@@ -75,15 +87,40 @@ pub struct IssuerSource {
     /// Claim and token conventions.
     #[serde(default)]
     pub profile: ProfileName,
-    /// The exact `iss` value. Derived from `org` (Asgardeo) or `domain` (Auth0) when absent.
+    /// The exact `iss` value. Derived by the profile from its own fields when absent (`org`,
+    /// `domain`, `region` + `user_pool_id`, `base_url` + `realm`, `tenant`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// Asgardeo organisation name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
-    /// Auth0 tenant domain.
+    /// Auth0 tenant domain, or Okta org domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// Okta authorization server id (default `default`); `org` is the org authorization server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_server: Option<String>,
+    /// Cognito: the AWS region of the user pool (`us-east-1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Cognito user pool id (`us-east-1_AbCdEf123`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    /// Keycloak server URL (`https://sso.example.com`; with `/auth` for servers before 17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Keycloak realm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// Entra tenant id, or `common` / `organizations` for a multi-tenant app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Entra access token version the API's manifest asks for: 1 or 2 (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_version: Option<u8>,
+    /// Entra multi-tenant apps: the tenant ids (`tid`) whose tokens are accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_tenants: Option<Vec<String>>,
     /// Accepted audiences; a token must carry at least one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audiences: Vec<String>,
@@ -102,6 +139,9 @@ pub struct IssuerSource {
     /// Environment variable holding an HMAC secret (enables HS256/384/512 for this issuer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hmac_secret_env: Option<String>,
+    /// How the `hmac_secret_env` value is written (default `utf8`: its bytes as they are).
+    #[serde(default, skip_serializing_if = "HmacSecretEncoding::is_default")]
+    pub hmac_secret_encoding: HmacSecretEncoding,
     /// Claims that carry scopes (string, space separated, or array).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_claims: Option<Vec<String>>,
@@ -117,6 +157,15 @@ pub struct IssuerSource {
     /// Claims checked against `audiences`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_claims: Option<Vec<String>>,
+    /// Claims holding per-client roles, `{"CLIENT": {"roles": [..]}}` (Keycloak's
+    /// `resource_access`); each role is read as `CLIENT/NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_role_claims: Option<Vec<String>>,
+    /// Claims that must hold these exact strings for an access token (Cognito
+    /// `token_use = "access"`, Keycloak `typ = "Bearer"`); else `wrong_token_type`. `{}` checks
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_claims: Option<BTreeMap<String, String>>,
     /// Accepted header `typ` values; empty accepts any, including none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_types: Option<Vec<String>>,
@@ -126,6 +175,37 @@ pub struct IssuerSource {
     /// Roles this issuer grants (optional): lets `check` find typos and unused roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_roles: Option<Vec<String>>,
+}
+
+/// How an HMAC secret is written in its environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HmacSecretEncoding {
+    /// The variable's text, as UTF-8 bytes.
+    #[default]
+    Utf8,
+    /// Standard base64 (padding optional).
+    Base64,
+    /// URL-safe base64 (padding optional).
+    Base64url,
+    /// Hexadecimal, either case.
+    Hex,
+}
+
+impl HmacSecretEncoding {
+    /// The name as written in a policy file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HmacSecretEncoding::Utf8 => "utf8",
+            HmacSecretEncoding::Base64 => "base64",
+            HmacSecretEncoding::Base64url => "base64url",
+            HmacSecretEncoding::Hex => "hex",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == HmacSecretEncoding::Utf8
+    }
 }
 
 /// An inline JWKS: a table in TOML / an object in JSON, or the JSON text itself.

@@ -3,17 +3,21 @@
 
 use jsonwebtoken::Algorithm::{PS256, RS256};
 
-use super::{Profile, derive_issuer, valid_label};
+use super::{Profile, derive_issuer, no_warnings, single_tenant, valid_label};
 use crate::policy::IssuerSource;
 
 pub(super) static PROFILE: Profile = Profile {
     scope_claims: &["scope"],
     role_claims: &["roles", "groups"],
+    client_role_claims: &[],
     client_claims: &["client_id", "azp"],
     audience_claims: &["aud"],
     token_types: &["at+jwt"],
+    token_claims: &[],
     algorithms: &[RS256, PS256],
     issuer,
+    tenants: single_tenant,
+    warnings: no_warnings,
     jwks_url,
 };
 
@@ -27,7 +31,7 @@ fn issuer(src: &IssuerSource) -> Result<String, String> {
     )
 }
 
-fn jwks_url(iss: &str) -> Option<String> {
+fn jwks_url(_src: &IssuerSource, iss: &str) -> Option<String> {
     iss.strip_suffix("/oauth2/token")
         .map(|base| format!("{base}/oauth2/jwks"))
 }

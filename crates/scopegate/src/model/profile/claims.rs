@@ -3,17 +3,20 @@
 
 use serde_json::{Map, Value};
 
-use super::profile;
+use super::{claim, profile};
 use crate::policy::IssuerSource;
 use crate::reason::{ReasonCode, Rejection};
+use crate::text::printable;
 
 /// The claim conventions of one issuer, after profile defaults and overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ClaimRules {
     /// Claims holding scopes (string, space separated, or array of strings).
     pub scope_claims: Vec<String>,
-    /// Claims holding roles (string or array of strings).
+    /// Claims holding roles (string, array of strings, or an object whose keys are roles).
     pub role_claims: Vec<String>,
+    /// Claims holding `{"CLIENT": {"roles": [..]}}`, read as `CLIENT/NAME`.
+    pub client_role_claims: Vec<String>,
     /// Claims naming the client, first present wins.
     pub client_claims: Vec<String>,
     /// Claims compared with the configured audiences.
@@ -21,6 +24,8 @@ pub(crate) struct ClaimRules {
     /// Accepted `typ` header values (compared without case, `application/` optional); empty
     /// accepts any value or none.
     pub token_types: Vec<String>,
+    /// Claims an access token must hold with exactly these values.
+    pub token_claims: Vec<(String, String)>,
 }
 
 fn strings(names: &[&str]) -> Vec<String> {
@@ -41,10 +46,34 @@ impl ClaimRules {
         ClaimRules {
             scope_claims: given(&src.scope_claims, p.scope_claims),
             role_claims,
+            client_role_claims: given(&src.client_role_claims, p.client_role_claims),
             client_claims: given(&src.client_claims, p.client_claims),
             audience_claims: given(&src.audience_claims, p.audience_claims),
             token_types: given(&src.token_types, p.token_types),
+            token_claims: match &src.token_claims {
+                Some(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                None => p
+                    .token_claims
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                    .collect(),
+            },
         }
+    }
+
+    /// The token kind told by claims (`token_use`, `typ`): each must hold its exact value.
+    pub fn check_kind(&self, claims: &Map<String, Value>) -> Result<(), Rejection> {
+        for (name, want) in &self.token_claims {
+            let found = match claim(claims, name) {
+                Some(Value::String(s)) if s == want => continue,
+                Some(Value::String(s)) => format!("`{}`", printable(s)),
+                None | Some(Value::Null) => "absent".to_string(),
+                Some(_) => return Err(wrong_type(name, "a string")),
+            };
+            let message = format!("claim `{name}` is {found}; an access token has `{want}`");
+            return Err(Rejection::new(ReasonCode::WrongTokenType, message));
+        }
+        Ok(())
     }
 
     /// True when the header `typ` is acceptable.
@@ -85,10 +114,17 @@ impl ClaimRules {
             for_each_string(claims, name, true, &mut |s| push_unique(&mut out.scopes, s))?;
         }
         for name in &self.role_claims {
-            for_each_string(claims, name, false, &mut |s| push_unique(&mut out.roles, s))?;
+            match claim(claims, name) {
+                // An object of role names (Zitadel's project roles): its keys are the roles.
+                Some(Value::Object(map)) => map.keys().for_each(|r| push_unique(&mut out.roles, r)),
+                _ => for_each_string(claims, name, false, &mut |s| push_unique(&mut out.roles, s))?,
+            }
+        }
+        for name in &self.client_role_claims {
+            client_roles(claims, name, &mut out.roles)?;
         }
         for name in &self.client_claims {
-            match claims.get(name) {
+            match claim(claims, name) {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) => {
                     out.client = Some(s.clone());
@@ -122,18 +158,40 @@ fn wrong_type(name: &str, expected: &str) -> Rejection {
     Rejection::new(ReasonCode::InvalidClaims, format!("claim `{name}` must be {expected}"))
 }
 
-/// Visits a claim that is a string or an array of strings. `split` splits strings on spaces
-/// (OAuth scope syntax). Any other type is `invalid_claims`: never treated as absent.
+/// Roles per client, `{"CLIENT": {"roles": [..]}}` (Keycloak `resource_access`), as
+/// `CLIENT/NAME`. A client without `roles` has none; any other shape is `invalid_claims`.
+fn client_roles(claims: &Map<String, Value>, name: &str, roles: &mut Vec<String>) -> Result<(), Rejection> {
+    let clients = match claim(claims, name) {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Object(clients)) => clients,
+        Some(_) => return Err(wrong_type(name, "an object of clients")),
+    };
+    for (client, entry) in clients {
+        let Value::Object(entry) = entry else {
+            return Err(wrong_type(name, "an object of clients, each an object"));
+        };
+        let shown = format!("{name}.{client}.roles");
+        for_each_string(entry, "roles", false, &mut |r| {
+            push_unique(roles, &format!("{client}/{r}"))
+        })
+        .map_err(|_| wrong_type(&shown, "a string or an array of strings"))?;
+    }
+    Ok(())
+}
+
+/// Visits a claim that is a string or an array of strings. `split` splits strings on spaces,
+/// and only spaces (RFC 6749 section 3.3: a tab or newline is part of a scope, never a
+/// separator). Any other type is `invalid_claims`: never treated as absent.
 fn for_each_string(
     claims: &Map<String, Value>,
     name: &str,
     split: bool,
     f: &mut impl FnMut(&str),
 ) -> Result<(), Rejection> {
-    match claims.get(name) {
+    match claim(claims, name) {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(s)) if split => {
-            s.split_ascii_whitespace().for_each(&mut *f);
+            s.split(' ').for_each(&mut *f);
             Ok(())
         }
         Some(Value::String(s)) => {
@@ -196,7 +254,7 @@ mod tests {
         for bad in [
             json!({"scope": 5}),
             json!({"scope": ["a", 1]}),
-            json!({"roles": {"a": 1}}),
+            json!({"roles": 1.5}),
             json!({"client_id": ["c"]}),
         ] {
             let r = rules.extract(&claims(bad.clone())).unwrap_err();

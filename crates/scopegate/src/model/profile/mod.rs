@@ -5,12 +5,20 @@
 mod asgardeo;
 mod auth0;
 mod claims;
+mod cognito;
+mod entra;
 mod fusionauth;
 mod generic;
+mod keycloak;
+mod okta;
+mod path;
+mod tenants;
 
 use jsonwebtoken::Algorithm;
 
 pub(crate) use claims::ClaimRules;
+pub(crate) use path::claim;
+pub(crate) use tenants::Tenants;
 
 use crate::policy::{IssuerSource, ProfileName};
 
@@ -19,21 +27,30 @@ use crate::policy::{IssuerSource, ProfileName};
 pub(crate) struct Profile {
     /// Claims holding scopes (a space-separated string or an array of strings).
     pub scope_claims: &'static [&'static str],
-    /// Claims holding roles (string or array of strings).
+    /// Claims holding roles (string, array of strings, or an object whose keys are roles).
     pub role_claims: &'static [&'static str],
+    /// Claims holding per-client roles, `{"CLIENT": {"roles": [..]}}`, read as `CLIENT/NAME`.
+    pub client_role_claims: &'static [&'static str],
     /// Claims naming the client, first present wins.
     pub client_claims: &'static [&'static str],
     /// Claims compared with the configured audiences.
     pub audience_claims: &'static [&'static str],
     /// Accepted header `typ` values; empty accepts any value or none.
     pub token_types: &'static [&'static str],
+    /// Claims an access token must carry with exactly this value (else `wrong_token_type`).
+    pub token_claims: &'static [(&'static str, &'static str)],
     /// Asymmetric algorithms accepted by default.
     pub algorithms: &'static [Algorithm],
     /// The `iss` derived from the entry's own fields when `issuer` is not given.
     pub issuer: fn(&IssuerSource) -> Result<String, String>,
-    /// The provider's fixed JWKS URL for an `iss`, when it has one (else: OIDC discovery).
+    /// For an issuer that stands for several tenants (one `iss` each): the tenant rule.
+    pub tenants: fn(&IssuerSource) -> Result<Option<Tenants>, String>,
+    /// Warnings for `check` about an entry (its `iss` given): valid, but likely a mistake.
+    pub warnings: fn(&IssuerSource, &str) -> Vec<String>,
+    /// The provider's fixed JWKS URL for an entry and its `iss`, when it has one (else: OIDC
+    /// discovery).
     #[cfg_attr(not(feature = "network"), allow(dead_code))]
-    pub jwks_url: fn(&str) -> Option<String>,
+    pub jwks_url: fn(&IssuerSource, &str) -> Option<String>,
 }
 
 /// The profile of a provider family.
@@ -42,6 +59,10 @@ pub(crate) fn profile(name: ProfileName) -> &'static Profile {
         ProfileName::Asgardeo => &asgardeo::PROFILE,
         ProfileName::Auth0 => &auth0::PROFILE,
         ProfileName::Fusionauth => &fusionauth::PROFILE,
+        ProfileName::Cognito => &cognito::PROFILE,
+        ProfileName::Okta => &okta::PROFILE,
+        ProfileName::Keycloak => &keycloak::PROFILE,
+        ProfileName::Entra => &entra::PROFILE,
         ProfileName::Generic => &generic::PROFILE,
     }
 }
@@ -77,8 +98,18 @@ fn issuer_required(src: &IssuerSource) -> Result<String, String> {
 }
 
 /// For profiles without a fixed JWKS path.
-fn no_fixed_jwks(_iss: &str) -> Option<String> {
+fn no_fixed_jwks(_src: &IssuerSource, _iss: &str) -> Option<String> {
     None
+}
+
+/// For profiles whose issuer is one tenant.
+fn single_tenant(_src: &IssuerSource) -> Result<Option<Tenants>, String> {
+    Ok(None)
+}
+
+/// For profiles without profile-specific warnings.
+fn no_warnings(_src: &IssuerSource, _iss: &str) -> Vec<String> {
+    Vec::new()
 }
 
 fn valid_label(s: &str) -> bool {
@@ -125,7 +156,7 @@ mod tests {
 
     #[test]
     fn fixed_jwks_paths() {
-        let url = |p: ProfileName, iss: &str| (profile(p).jwks_url)(iss);
+        let url = |p: ProfileName, iss: &str| (profile(p).jwks_url)(&src(p), iss);
         assert_eq!(
             url(ProfileName::Asgardeo, "https://api.asgardeo.io/t/pharmacy/oauth2/token").as_deref(),
             Some("https://api.asgardeo.io/t/pharmacy/oauth2/jwks")
