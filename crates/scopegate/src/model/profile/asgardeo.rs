@@ -3,22 +3,17 @@
 
 use jsonwebtoken::Algorithm::{PS256, RS256};
 
-use super::{Profile, derive_issuer, no_warnings, single_tenant, valid_label};
+use super::{Profile, derive_issuer, generic, valid_label};
 use crate::policy::IssuerSource;
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scope"],
     role_claims: &["roles", "groups"],
-    client_role_claims: &[],
-    client_claims: &["client_id", "azp"],
-    audience_claims: &["aud"],
     token_types: &["at+jwt"],
-    token_claims: &[],
     algorithms: &[RS256, PS256],
     issuer,
-    tenants: single_tenant,
-    warnings: no_warnings,
     jwks_url,
+    ..generic::PROFILE
 };
 
 fn issuer(src: &IssuerSource) -> Result<String, String> {

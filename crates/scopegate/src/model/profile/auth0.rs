@@ -4,23 +4,19 @@
 
 use jsonwebtoken::Algorithm::{PS256, RS256};
 
-use super::{Profile, derive_issuer, no_warnings, single_tenant, valid_host};
+use super::{Profile, derive_issuer, generic, valid_host};
 use crate::policy::IssuerSource;
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scope", "permissions"],
     // Roles come only from `roles_claim`: Auth0 has no standard roles claim.
     role_claims: &[],
-    client_role_claims: &[],
     client_claims: &["azp", "client_id"],
-    audience_claims: &["aud"],
     token_types: &["JWT", "at+jwt"],
-    token_claims: &[],
     algorithms: &[RS256, PS256],
     issuer,
-    tenants: single_tenant,
-    warnings: no_warnings,
     jwks_url,
+    ..generic::PROFILE
 };
 
 fn issuer(src: &IssuerSource) -> Result<String, String> {

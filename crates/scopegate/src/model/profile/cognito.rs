@@ -6,22 +6,19 @@
 
 use jsonwebtoken::Algorithm::RS256;
 
-use super::{Profile, no_warnings, single_tenant};
+use super::{Profile, generic};
 use crate::policy::IssuerSource;
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scope"],
     role_claims: &["cognito:groups"],
-    client_role_claims: &[],
     client_claims: &["client_id"],
     audience_claims: &["client_id"],
-    token_types: &[],
     token_claims: &[("token_use", "access")],
     algorithms: &[RS256],
     issuer,
-    tenants: single_tenant,
-    warnings: no_warnings,
     jwks_url,
+    ..generic::PROFILE
 };
 
 fn valid_region(s: &str) -> bool {

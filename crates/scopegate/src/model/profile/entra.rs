@@ -8,22 +8,18 @@
 
 use jsonwebtoken::Algorithm::RS256;
 
-use super::{Profile, Tenants, no_warnings, valid_label};
+use super::{Profile, Tenants, generic, valid_label};
 use crate::policy::IssuerSource;
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scp"],
-    role_claims: &["roles"],
-    client_role_claims: &[],
     client_claims: &["azp", "appid"],
-    audience_claims: &["aud"],
     token_types: &["JWT"],
-    token_claims: &[],
     algorithms: &[RS256],
     issuer,
     tenants,
-    warnings: no_warnings,
     jwks_url,
+    ..generic::PROFILE
 };
 
 const V2_PREFIX: &str = "https://login.microsoftonline.com/";

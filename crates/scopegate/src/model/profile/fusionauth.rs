@@ -3,19 +3,12 @@
 
 use jsonwebtoken::Algorithm::{ES256, ES384, EdDSA, RS256, RS384, RS512};
 
-use super::{Profile, issuer_required, no_fixed_jwks, no_warnings, single_tenant};
+use super::{Profile, generic};
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scope"],
-    role_claims: &["roles"],
-    client_role_claims: &[],
     client_claims: &["client_id", "applicationId"],
-    audience_claims: &["aud"],
     token_types: &["JWT"],
-    token_claims: &[],
     algorithms: &[RS256, RS384, RS512, ES256, ES384, EdDSA],
-    issuer: issuer_required,
-    tenants: single_tenant,
-    warnings: no_warnings,
-    jwks_url: no_fixed_jwks,
+    ..generic::PROFILE
 };

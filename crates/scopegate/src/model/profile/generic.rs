@@ -5,7 +5,8 @@ use jsonwebtoken::Algorithm::{ES256, ES384, EdDSA, PS256, PS384, PS512, RS256, R
 
 use super::{Profile, issuer_required, no_fixed_jwks, no_warnings, single_tenant};
 
-pub(super) static PROFILE: Profile = Profile {
+/// Every other profile is this one with its own differences.
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scope", "scp"],
     role_claims: &["roles"],
     client_role_claims: &[],

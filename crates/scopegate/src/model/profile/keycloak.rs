@@ -4,24 +4,18 @@
 //! `resource_access.{client}.roles` as `{client}/NAME`, client in `azp`.
 //! (idp-profiles.md section 4.2, quirks 27 and 28.)
 
-use jsonwebtoken::Algorithm::{ES256, ES384, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
-
-use super::{Profile, no_fixed_jwks, no_warnings, single_tenant};
+use super::{Profile, generic};
 use crate::policy::IssuerSource;
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scope"],
     role_claims: &["/realm_access/roles"],
     client_role_claims: &["resource_access"],
     client_claims: &["azp"],
-    audience_claims: &["aud"],
     token_types: &["JWT", "at+jwt"],
     token_claims: &[("typ", "Bearer")],
-    algorithms: &[RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA],
     issuer,
-    tenants: single_tenant,
-    warnings: no_warnings,
-    jwks_url: no_fixed_jwks,
+    ..generic::PROFILE
 };
 
 fn valid_realm(s: &str) -> bool {

@@ -6,22 +6,17 @@
 
 use jsonwebtoken::Algorithm::RS256;
 
-use super::{Profile, no_fixed_jwks, single_tenant, valid_host, valid_label};
+use super::{Profile, generic, valid_host, valid_label};
 use crate::policy::IssuerSource;
 
-pub(super) static PROFILE: Profile = Profile {
+pub(super) const PROFILE: Profile = Profile {
     scope_claims: &["scp"],
     role_claims: &["groups"],
-    client_role_claims: &[],
     client_claims: &["cid"],
-    audience_claims: &["aud"],
-    token_types: &[],
-    token_claims: &[],
     algorithms: &[RS256],
     issuer,
-    tenants: single_tenant,
     warnings,
-    jwks_url: no_fixed_jwks,
+    ..generic::PROFILE
 };
 
 /// The `authorization_server` value that names the org authorization server.
