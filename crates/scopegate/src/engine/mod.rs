@@ -12,6 +12,7 @@ mod explain;
 mod identity;
 mod key_fetch;
 mod request;
+mod synthetic;
 mod verify;
 
 use std::fmt;
@@ -22,6 +23,7 @@ pub use decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute};
 pub use identity::Identity;
 pub use key_fetch::{KeyFetch, WarmUp};
 pub use request::AuthRequest;
+pub use synthetic::SyntheticIdentity;
 
 use crate::compile::{self, CompileError, Diagnostic};
 use crate::model::IssuerTable;

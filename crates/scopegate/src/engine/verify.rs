@@ -104,6 +104,7 @@ impl Verifier<'_> {
             expires_at: exp,
             not_before: nbf,
             key_epoch,
+            synthetic: false,
         })
     }
 
