@@ -58,8 +58,8 @@ pub use compile::{
     WitnessRequest, witness_requests,
 };
 pub use engine::{
-    AuthRequest, Compiled, Decision, Denial, Engine, Grant, GrantBasis, Identity, KeyFetch, LoadError, MatchedRoute,
-    RouteAccess, RouteView, Settings, SyntheticIdentity, WarmUp,
+    AccessChange, AuthRequest, ChangeKind, Compiled, Decision, Denial, Engine, Grant, GrantBasis, Identity, KeyFetch,
+    LoadError, MatchedRoute, RouteAccess, RouteView, Settings, SyntheticIdentity, WarmUp, access_changes,
 };
 pub use expr::{Expr, ExprError};
 pub use jsonwebtoken::Algorithm;

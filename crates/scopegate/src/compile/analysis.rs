@@ -114,7 +114,7 @@ pub(crate) fn route_grants(model: &Model, index: usize) -> Result<Grants, Analys
             continue;
         }
         let found = conjunctions(&expr, &issuer.id).map_err(|message| AnalysisError {
-            route: route.key_text.to_string(),
+            subject: format!("route `{}`", route.key_text),
             message,
         })?;
         grants.conjunctions.extend(found);

@@ -46,13 +46,13 @@ pub struct Grants {
     pub conjunctions: Vec<Conjunction>,
 }
 
-/// A requirement too large to analyse exactly.
+/// A requirement, or a pair of route tables, too large to analyse exactly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("route `{route}`: {message}")]
+#[error("{subject}: {message}")]
 #[non_exhaustive]
 pub struct AnalysisError {
-    /// The route key.
-    pub route: String,
+    /// What could not be analysed, e.g. "route `GET /pets`".
+    pub subject: String,
     /// Why.
     pub message: String,
 }

@@ -6,6 +6,7 @@
 
 mod authenticate;
 mod cache;
+mod changes;
 mod decide;
 mod decision;
 mod explain;
@@ -19,6 +20,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use changes::{AccessChange, ChangeKind, access_changes};
 pub use decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute};
 pub use identity::Identity;
 pub use key_fetch::{KeyFetch, WarmUp};

@@ -1,0 +1,156 @@
+//! A policy change reviewed by access: which witness requests of the two route tables are
+//! granted to other callers after the change.
+
+use std::sync::Arc;
+
+use super::Engine;
+use crate::compile::{AnalysisError, Grants, witness_requests};
+use crate::routes::{METHODS, RouteKey};
+
+/// Largest number of witness requests a comparison checks.
+const MAX_WITNESSES: usize = 2_000_000;
+
+/// A method no route key can name: it reaches only `ANY` routes and `$default`.
+const OTHER_METHOD: &str = "TRACE";
+
+/// How access to a request changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// Everyone allowed before still is, and more are.
+    Widened,
+    /// Nobody is allowed who was not before, and some lost access.
+    Narrowed,
+    /// Some gained and some lost access.
+    Changed,
+}
+
+impl ChangeKind {
+    /// `widened`, `narrowed` or `changed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Widened => "widened",
+            ChangeKind::Narrowed => "narrowed",
+            ChangeKind::Changed => "changed",
+        }
+    }
+}
+
+/// One witness request whose effective requirement changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccessChange {
+    /// The witness request's method.
+    pub method: &'static str,
+    /// The witness request's path.
+    pub path: String,
+    /// The route key it matched before (`None`: unmatched).
+    pub old_route: Option<Arc<str>>,
+    /// The route key it matches after.
+    pub new_route: Option<Arc<str>>,
+    /// The direction of the change.
+    pub kind: ChangeKind,
+    /// Grants after that were not there before (`anonymous` when it became anonymous).
+    pub gained: Grants,
+    /// Grants before that are gone after.
+    pub lost: Grants,
+}
+
+/// The witness requests of both route tables whose effective requirement differs between
+/// `old` and `new`, in witness order (route precedence included: a new literal route that takes
+/// requests from a parameter route shows here). Equivalent rewrites and reordered routes give
+/// none. Issuers and settings are compared by the caller.
+pub fn access_changes(old: &Engine, new: &Engine) -> Result<Vec<AccessChange>, AnalysisError> {
+    let (t_old, t_new) = (old.route_table(), new.route_table());
+    let mut methods: Vec<&'static str> = METHODS.to_vec();
+    let catch_all = |t: &crate::routes::RouteTable| {
+        (0..t.len()).any(|i| {
+            t.key(crate::routes::RouteId(i as u32))
+                .is_some_and(|k| matches!(k, RouteKey::Default | RouteKey::Path { method: None, .. }))
+        })
+    };
+    if catch_all(t_old) || catch_all(t_new) {
+        methods.push(OTHER_METHOD);
+    }
+    let witnesses = witness_requests(&[t_old, t_new], &methods, MAX_WITNESSES).map_err(|e| AnalysisError {
+        subject: "witness requests".into(),
+        message: e.to_string(),
+    })?;
+    let mut old_cache = GrantCache::new(old);
+    let mut new_cache = GrantCache::new(new);
+    let mut out = Vec::new();
+    for w in witnesses {
+        let (old_route, before) = old_cache.effective(w.method, &w.path)?;
+        let (new_route, after) = new_cache.effective(w.method, &w.path)?;
+        let widened = after.includes(before);
+        let narrowed = before.includes(after);
+        let kind = match (widened, narrowed) {
+            (true, true) => continue,
+            (true, false) => ChangeKind::Widened,
+            (false, true) => ChangeKind::Narrowed,
+            (false, false) => ChangeKind::Changed,
+        };
+        out.push(AccessChange {
+            method: w.method,
+            path: w.path,
+            old_route,
+            new_route,
+            kind,
+            gained: difference(after, before),
+            lost: difference(before, after),
+        });
+    }
+    Ok(out)
+}
+
+/// What `a` has that `b` has not, conjunction by conjunction.
+fn difference(a: &Grants, b: &Grants) -> Grants {
+    let mut d = Grants::nobody();
+    d.anonymous = a.anonymous && !b.anonymous;
+    d.conjunctions = a
+        .conjunctions
+        .iter()
+        .filter(|c| !b.conjunctions.contains(c))
+        .cloned()
+        .collect();
+    d
+}
+
+/// Each route's grants, computed once.
+struct GrantCache<'e> {
+    engine: &'e Engine,
+    routes: Vec<Option<Grants>>,
+    unmatched: Grants,
+}
+
+impl<'e> GrantCache<'e> {
+    fn new(engine: &'e Engine) -> Self {
+        GrantCache {
+            engine,
+            routes: vec![None; engine.route_table().len()],
+            unmatched: engine.unmatched_grants(),
+        }
+    }
+
+    fn effective(&mut self, method: &str, path: &str) -> Result<(Option<Arc<str>>, &Grants), AnalysisError> {
+        let Some(id) = self.engine.route_table().find(method, path) else {
+            return Ok((None, &self.unmatched));
+        };
+        let key = self
+            .engine
+            .model
+            .compiled
+            .get(id.index())
+            .map(|r| Arc::clone(&r.key_text));
+        let Some(slot) = self.routes.get_mut(id.index()) else {
+            return Ok((None, &self.unmatched));
+        };
+        if slot.is_none() {
+            *slot = Some(crate::compile::route_grants(&self.engine.model, id.index())?);
+        }
+        match slot {
+            Some(g) => Ok((key, g)),
+            None => Ok((key, &self.unmatched)),
+        }
+    }
+}
