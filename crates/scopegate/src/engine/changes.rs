@@ -50,9 +50,10 @@ pub struct AccessChange {
     pub new_route: Option<Arc<str>>,
     /// The direction of the change.
     pub kind: ChangeKind,
-    /// Grants after that were not there before (`anonymous` when it became anonymous).
+    /// Conjunctions after that the old grants did not cover (`anonymous` when the request
+    /// became anonymous): who gained access.
     pub gained: Grants,
-    /// Grants before that are gone after.
+    /// Conjunctions before that the new grants do not cover: who lost access.
     pub lost: Grants,
 }
 
@@ -103,14 +104,14 @@ pub fn access_changes(old: &Engine, new: &Engine) -> Result<Vec<AccessChange>, A
     Ok(out)
 }
 
-/// What `a` has that `b` has not, conjunction by conjunction.
+/// The grants of `a` that `b` does not grant (not even through other conjunctions).
 fn difference(a: &Grants, b: &Grants) -> Grants {
     let mut d = Grants::nobody();
     d.anonymous = a.anonymous && !b.anonymous;
     d.conjunctions = a
         .conjunctions
         .iter()
-        .filter(|c| !b.conjunctions.contains(c))
+        .filter(|c| !b.implied_by(c))
         .cloned()
         .collect();
     d
