@@ -54,7 +54,7 @@ pub mod policy;
 pub mod unverified;
 
 pub use compile::{
-    AnalysisError, CompileError, Conjunction, Diagnostic, Grants, Severity, TooManyWitnesses, WitnessPart,
+    AnalysisError, CompileError, Conjunction, Diagnostic, Grants, Severity, TooManyWitnesses, WitnessMode, WitnessPart,
     WitnessRequest, witness_requests,
 };
 pub use engine::{

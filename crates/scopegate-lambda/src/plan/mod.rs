@@ -22,7 +22,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use scopegate::policy::Unmatched;
-use scopegate::{Engine, Identity, METHODS, RouteAccess, RouteId, RouteKey, Segment, WitnessPart, witness_requests};
+use scopegate::{
+    Engine, Identity, METHODS, RouteAccess, RouteId, RouteKey, Segment, WitnessMode, WitnessPart, witness_requests,
+};
 
 use crate::arn::request_suffix;
 use crate::iam;
@@ -124,7 +126,7 @@ impl Planner {
             });
         }
         let mut witnesses = Vec::new();
-        match witness_requests(&[table], &METHODS, MAX_WITNESSES) {
+        match witness_requests(&[table], &METHODS, WitnessMode::Globs, MAX_WITNESSES) {
             Err(e) => unplannable = Some(format!("the policy needs more than {} witness requests", e.limit)),
             Ok(requests) => {
                 for w in requests {

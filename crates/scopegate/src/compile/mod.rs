@@ -14,7 +14,7 @@ mod witness;
 pub(crate) use analysis::route_grants;
 pub use diagnostics::{CompileError, Diagnostic, Severity};
 pub use grants::{AnalysisError, Conjunction, Grants};
-pub use witness::{TooManyWitnesses, WitnessPart, WitnessRequest, witness_requests};
+pub use witness::{TooManyWitnesses, WitnessMode, WitnessPart, WitnessRequest, witness_requests};
 
 use toml::Spanned;
 

@@ -35,6 +35,18 @@ pub struct WitnessRequest {
     pub trailing_slash: bool,
 }
 
+/// What the witness requests must tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WitnessMode {
+    /// Routing: two requests no witness separates match the same route in every table. Under a
+    /// greedy parameter, the tails of the routes that can share its prefix, aligned.
+    Routing,
+    /// Routing and glob patterns whose `*` crosses `/` (IAM resources): under a greedy
+    /// parameter, every tail of every route at any offset. Many more requests.
+    Globs,
+}
+
 /// The route tables need more witness requests than the limit allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the route tables need more than {limit} witness requests")]
@@ -50,6 +62,7 @@ pub struct TooManyWitnesses {
 pub fn witness_requests(
     tables: &[&RouteTable],
     methods: &[&'static str],
+    mode: WitnessMode,
     limit: usize,
 ) -> Result<Vec<WitnessRequest>, TooManyWitnesses> {
     let mut lits_at: Vec<BTreeSet<String>> = Vec::new();
@@ -88,7 +101,11 @@ pub fn witness_requests(
     templates.insert(vec![WitnessPart::Fresh]);
     templates.insert(vec![WitnessPart::Fresh, WitnessPart::Fresh]);
     for segments in &path_keys {
-        for t in templates_for(segments, &lits_at, &suffixes) {
+        let tails = match mode {
+            WitnessMode::Globs => suffixes.clone(),
+            WitnessMode::Routing => aligned_tails(segments, &path_keys),
+        };
+        for t in templates_for(segments, &lits_at, &tails) {
             for n in 0..t.len() {
                 templates.insert(t.iter().take(n).cloned().collect());
             }
@@ -131,6 +148,29 @@ pub fn witness_requests(
         }
     }
     Ok(out)
+}
+
+/// For each greedy parameter of `route` (at depth `d`), the tails from depth `d` of the routes
+/// whose first `d` segments can match the same request segments.
+fn aligned_tails(route: &[Segment], keys: &[&[Segment]]) -> BTreeSet<Vec<WitnessPart>> {
+    let mut out = BTreeSet::new();
+    let Some(d) = route.iter().position(|s| matches!(s, Segment::Greedy(_))) else {
+        return out;
+    };
+    let Some(prefix) = route.get(..d) else { return out };
+    for key in keys {
+        let (Some(head), Some(tail)) = (key.get(..d), key.get(d..)) else {
+            continue;
+        };
+        let compatible = head.iter().zip(prefix).all(|(a, b)| match (a, b) {
+            (Segment::Literal(x), Segment::Literal(y)) => x == y,
+            _ => true,
+        });
+        if compatible && !tail.is_empty() {
+            out.insert(tail.iter().map(part).collect());
+        }
+    }
+    out
 }
 
 fn part(s: &Segment) -> WitnessPart {
@@ -227,12 +267,12 @@ mod tests {
     fn a_new_literal_is_seen_from_both_tables() {
         let old = table(&["GET /pets/{id}"]);
         let new = table(&["GET /pets/{id}", "GET /pets/mine"]);
-        let w = witness_requests(&[&old, &new], &METHODS, 100_000).unwrap_or_default();
+        let w = witness_requests(&[&old, &new], &METHODS, WitnessMode::Routing, 100_000).unwrap_or_default();
         assert!(w.iter().any(|w| w.method == "GET" && w.path == "/pets/mine"));
         assert!(w.iter().any(|w| w.method == "GET" && w.path == "/pets/zq"));
         assert!(w.iter().any(|w| w.method == "DELETE" && w.path == "/pets/mine/"));
         assert_eq!(
-            witness_requests(&[&old, &new], &METHODS, 10),
+            witness_requests(&[&old, &new], &METHODS, WitnessMode::Routing, 10),
             Err(TooManyWitnesses { limit: 10 })
         );
     }
@@ -240,7 +280,7 @@ mod tests {
     #[test]
     fn fresh_segments_avoid_literals() {
         let t = table(&["GET /zq/{id}"]);
-        let w = witness_requests(&[&t], &["GET"], 100_000).unwrap_or_default();
+        let w = witness_requests(&[&t], &["GET"], WitnessMode::Globs, 100_000).unwrap_or_default();
         assert!(w.iter().any(|w| w.path == "/zq/zqq"));
     }
 }

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use super::Engine;
-use crate::compile::{AnalysisError, Grants, witness_requests};
+use std::collections::HashMap;
+
+use crate::compile::{AnalysisError, Grants, WitnessMode, witness_requests};
+use crate::routes::RouteId;
 use crate::routes::{METHODS, RouteKey};
 
 /// Largest number of witness requests a comparison checks.
@@ -73,33 +76,41 @@ pub fn access_changes(old: &Engine, new: &Engine) -> Result<Vec<AccessChange>, A
     if catch_all(t_old) || catch_all(t_new) {
         methods.push(OTHER_METHOD);
     }
-    let witnesses = witness_requests(&[t_old, t_new], &methods, MAX_WITNESSES).map_err(|e| AnalysisError {
-        subject: "witness requests".into(),
-        message: e.to_string(),
+    let witnesses = witness_requests(&[t_old, t_new], &methods, WitnessMode::Routing, MAX_WITNESSES).map_err(|e| {
+        AnalysisError {
+            subject: "witness requests".into(),
+            message: e.to_string(),
+        }
     })?;
     let mut old_cache = GrantCache::new(old);
     let mut new_cache = GrantCache::new(new);
+    // Witnesses that match the same pair of routes compare alike: compared once.
+    type Compared = Option<(ChangeKind, Grants, Grants)>;
+    let mut compared: HashMap<(Option<RouteId>, Option<RouteId>), Compared> = HashMap::new();
     let mut out = Vec::new();
     for w in witnesses {
-        let (old_route, before) = old_cache.effective(w.method, &w.path)?;
-        let (new_route, after) = new_cache.effective(w.method, &w.path)?;
-        let widened = after.includes(before);
-        let narrowed = before.includes(after);
-        let kind = match (widened, narrowed) {
-            (true, true) => continue,
-            (true, false) => ChangeKind::Widened,
-            (false, true) => ChangeKind::Narrowed,
-            (false, false) => ChangeKind::Changed,
-        };
-        out.push(AccessChange {
-            method: w.method,
-            path: w.path,
-            old_route,
-            new_route,
-            kind,
-            gained: difference(after, before),
-            lost: difference(before, after),
+        let (old_id, old_route, before) = old_cache.effective(w.method, &w.path)?;
+        let (new_id, new_route, after) = new_cache.effective(w.method, &w.path)?;
+        let found = compared.entry((old_id, new_id)).or_insert_with(|| {
+            let kind = match (after.includes(before), before.includes(after)) {
+                (true, true) => return None,
+                (true, false) => ChangeKind::Widened,
+                (false, true) => ChangeKind::Narrowed,
+                (false, false) => ChangeKind::Changed,
+            };
+            Some((kind, difference(after, before), difference(before, after)))
         });
+        if let Some((kind, gained, lost)) = found {
+            out.push(AccessChange {
+                method: w.method,
+                path: w.path,
+                old_route,
+                new_route,
+                kind: *kind,
+                gained: gained.clone(),
+                lost: lost.clone(),
+            });
+        }
     }
     Ok(out)
 }
@@ -108,12 +119,7 @@ pub fn access_changes(old: &Engine, new: &Engine) -> Result<Vec<AccessChange>, A
 fn difference(a: &Grants, b: &Grants) -> Grants {
     let mut d = Grants::nobody();
     d.anonymous = a.anonymous && !b.anonymous;
-    d.conjunctions = a
-        .conjunctions
-        .iter()
-        .filter(|c| !b.implied_by(c))
-        .cloned()
-        .collect();
+    d.conjunctions = a.conjunctions.iter().filter(|c| !b.implied_by(c)).cloned().collect();
     d
 }
 
@@ -133,9 +139,10 @@ impl<'e> GrantCache<'e> {
         }
     }
 
-    fn effective(&mut self, method: &str, path: &str) -> Result<(Option<Arc<str>>, &Grants), AnalysisError> {
+    /// The route a request matches (id and key) and who may make it.
+    fn effective(&mut self, method: &str, path: &str) -> Result<Effective<'_>, AnalysisError> {
         let Some(id) = self.engine.route_table().find(method, path) else {
-            return Ok((None, &self.unmatched));
+            return Ok((None, None, &self.unmatched));
         };
         let key = self
             .engine
@@ -144,14 +151,17 @@ impl<'e> GrantCache<'e> {
             .get(id.index())
             .map(|r| Arc::clone(&r.key_text));
         let Some(slot) = self.routes.get_mut(id.index()) else {
-            return Ok((None, &self.unmatched));
+            return Ok((None, None, &self.unmatched));
         };
         if slot.is_none() {
             *slot = Some(crate::compile::route_grants(&self.engine.model, id.index())?);
         }
         match slot {
-            Some(g) => Ok((key, g)),
-            None => Ok((key, &self.unmatched)),
+            Some(g) => Ok((Some(id), key, g)),
+            None => Ok((Some(id), key, &self.unmatched)),
         }
     }
 }
+
+/// A request's route id and key (none: unmatched) and its grants.
+type Effective<'g> = (Option<RouteId>, Option<Arc<str>>, &'g Grants);
