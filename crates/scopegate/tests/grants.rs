@@ -115,7 +115,7 @@ fn granted(g: &Grants, who: &SyntheticIdentity) -> bool {
     };
     g.anonymous
         || g.conjunctions.iter().any(|c| {
-            &*c.issuer == who.issuer && c.all_of.iter().all(|a| holds(a)) && !c.none_of.iter().any(|a| holds(a))
+            *c.issuer == *who.issuer && c.all_of.iter().all(|a| holds(a)) && !c.none_of.iter().any(|a| holds(a))
         })
 }
 
