@@ -29,6 +29,8 @@ BENCHES = [
     ("tower/layer_cached", "the same behind ScopeGateLayer, identity cache warm"),
     # Reserved for the scopegate-lambda crate (benches/benches/lambda.rs).
     ("lambda/token_event_cached", "API Gateway TOKEN event through the Lambda handler, cached"),
+    ("authoring/matrix_1000", "grants of every route (scopegate matrix's analysis), 1,000 routes"),
+    ("authoring/diff_1000", "access_changes of two 1,000-route policies (scopegate diff's analysis)"),
     ("peers/jwt_authorizer_rs256", "jwt-authorizer 0.15 check_auth of the same token (no cache)"),
     ("peers/cedar_equivalent", "cedar-policy, same scope/role question, 1,000 policies parsed once"),
 ]

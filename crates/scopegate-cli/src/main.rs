@@ -1,8 +1,17 @@
-//! `scopegate`: check, list and debug scopegate policies.
+//! `scopegate`: check, list, debug, test and review scopegate policies.
 //!
 //! Exit codes: `check` 0 valid / 1 invalid; `decide` and `explain` 0 allow / 1 deny;
-//! `authorize-event` 0 for a policy or simple response / 1 for the `Unauthorized` error; 2 for
-//! usage errors, policies that cannot be loaded and events the authorizer rejects.
+//! `authorize-event` 0 for a policy or simple response / 1 for the `Unauthorized` error;
+//! `test` 0 all pass / 1 any fails; `can` 0 valid caller / 1 rejected; `diff` 1 when `--fail-on`
+//! holds; 2 for usage errors, policies or test files that cannot be loaded and events the
+//! authorizer rejects.
+
+mod can;
+mod diff;
+mod identity;
+mod matrix;
+mod matrix_html;
+mod test_cmd;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -59,6 +68,14 @@ enum Command {
         #[arg(long)]
         now: Option<u64>,
     },
+    /// Run policy tests (TOML `[[case]]` files) with synthetic identities, tokens or none.
+    Test(test_cmd::TestArgs),
+    /// List every route a caller (token or synthetic identity) may call.
+    Can(can::CanArgs),
+    /// Show who can call what: grants per route and issuer.
+    Matrix(matrix::MatrixArgs),
+    /// Review a policy change by access: requests, issuers and settings that changed.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Args)]
@@ -90,6 +107,10 @@ fn main() -> ExitCode {
         Command::Decide { request, json } => run_request(&request, if json { Output::Json } else { Output::Line }),
         Command::Explain { request } => run_request(&request, Output::Explain),
         Command::AuthorizeEvent { policy, now } => authorize_event(&policy, now),
+        Command::Test(args) => test_cmd::run(&args),
+        Command::Can(args) => can::run(&args),
+        Command::Matrix(args) => matrix::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 
@@ -155,7 +176,7 @@ fn load(path: &Path) -> Result<Engine, ExitCode> {
 }
 
 /// The policy and its engine; warnings and errors are printed, errors exit with 2.
-fn load_policy(path: &Path) -> Result<(LoadedPolicy, Engine), ExitCode> {
+pub(crate) fn load_policy(path: &Path) -> Result<(LoadedPolicy, Engine), ExitCode> {
     let compiled = LoadedPolicy::from_path(path)
         .map_err(LoadError::from)
         .and_then(|loaded| Ok((Engine::compile(&loaded)?, loaded)));
@@ -283,7 +304,7 @@ fn run_request(args: &RequestArgs, output: Output) -> ExitCode {
 }
 
 /// A token as people paste it: whitespace and a leading `Bearer ` removed, empty is none.
-fn pasted_token(text: &str) -> Option<String> {
+pub(crate) fn pasted_token(text: &str) -> Option<String> {
     Credentials::parse(text, Scheme::Lenient).token().map(str::to_string)
 }
 

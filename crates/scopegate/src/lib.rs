@@ -53,10 +53,13 @@ mod model;
 pub mod policy;
 pub mod unverified;
 
-pub use compile::{CompileError, Diagnostic, Severity};
+pub use compile::{
+    AnalysisError, CompileError, Conjunction, Diagnostic, Grants, Severity, TooManyWitnesses, WitnessMode, WitnessPart,
+    WitnessRequest, witness_requests,
+};
 pub use engine::{
-    AuthRequest, Compiled, Decision, Denial, Engine, Grant, GrantBasis, Identity, KeyFetch, LoadError, MatchedRoute,
-    RouteAccess, RouteView, Settings, WarmUp,
+    AccessChange, AuthRequest, ChangeKind, Compiled, Decision, Denial, Engine, Grant, GrantBasis, Identity, KeyFetch,
+    LoadError, MatchedRoute, RouteAccess, RouteView, Settings, SyntheticIdentity, WarmUp, access_changes,
 };
 pub use expr::{Expr, ExprError};
 pub use jsonwebtoken::Algorithm;

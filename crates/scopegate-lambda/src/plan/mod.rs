@@ -18,15 +18,17 @@
 
 mod templates;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use scopegate::policy::Unmatched;
-use scopegate::{Engine, Identity, METHODS, RouteAccess, RouteId, RouteKey, Segment};
+use scopegate::{
+    Engine, Identity, METHODS, RouteAccess, RouteId, RouteKey, Segment, WitnessMode, WitnessPart, witness_requests,
+};
 
 use crate::arn::request_suffix;
 use crate::iam;
-use templates::{Part, segment_pattern, templates_for};
+use templates::segment_pattern;
 
 /// Largest number of witness requests (paths x methods) checked per plan; bigger policies get
 /// single-ARN answers.
@@ -58,7 +60,7 @@ type PermissionKey = (Vec<bool>, bool);
 struct Witness {
     method: &'static str,
     suffix: String,
-    template: Vec<Part>,
+    template: Vec<WitnessPart>,
     trailing: bool,
     route: Option<RouteId>,
 }
@@ -87,42 +89,18 @@ impl Planner {
         let table = engine.route_table();
         let ids = table.in_precedence_order();
         let mut routes = Vec::with_capacity(ids.len());
-        let mut lits_at: Vec<BTreeSet<String>> = Vec::new();
-        let mut suffixes: BTreeSet<Vec<Part>> = BTreeSet::new();
-        let mut all_literals: BTreeSet<String> = BTreeSet::new();
         let mut unplannable = None;
-        let mut path_keys: Vec<&[Segment]> = Vec::new();
         for id in &ids {
             let Some(view) = engine.route(*id) else { continue };
             let anonymous = view.access == RouteAccess::Anonymous;
             let patterns = match view.key {
                 RouteKey::Default => vec![(None, "*".to_string())],
                 RouteKey::Path { method, segments } => {
-                    path_keys.push(segments);
-                    for (depth, s) in segments.iter().enumerate() {
-                        if let Segment::Literal(l) = s {
-                            if l.contains(['*', '?']) {
-                                unplannable = Some(format!("route `{}` has `*` or `?` in a literal segment", view.key));
-                            }
-                            if lits_at.len() <= depth {
-                                lits_at.resize(depth + 1, BTreeSet::new());
-                            }
-                            if let Some(set) = lits_at.get_mut(depth) {
-                                set.insert(l.clone());
-                            }
-                            all_literals.insert(l.clone());
-                        }
-                    }
-                    for k in 0..segments.len() {
-                        let tail: Vec<Part> = segments
-                            .iter()
-                            .skip(k)
-                            .map(|s| match s {
-                                Segment::Literal(l) => Part::Lit(l.clone()),
-                                _ => Part::Fresh,
-                            })
-                            .collect();
-                        suffixes.insert(tail);
+                    if segments
+                        .iter()
+                        .any(|s| matches!(s, Segment::Literal(l) if l.contains(['*', '?'])))
+                    {
+                        unplannable = Some(format!("route `{}` has `*` or `?` in a literal segment", view.key));
                     }
                     let path = segment_pattern(segments);
                     let ends_open = matches!(segments.last(), Some(Segment::Param(_) | Segment::Greedy(_)));
@@ -147,60 +125,19 @@ impl Planner {
                 patterns,
             });
         }
-        let mut fresh = "zq".to_string();
-        while all_literals.contains(&fresh) {
-            fresh.push('q');
-        }
-
-        let mut templates: BTreeSet<Vec<Part>> = BTreeSet::new();
-        templates.insert(Vec::new());
-        templates.insert(vec![Part::Fresh]);
-        templates.insert(vec![Part::Fresh, Part::Fresh]);
-        for segments in &path_keys {
-            for t in templates_for(segments, &lits_at, &suffixes) {
-                for n in 0..t.len() {
-                    templates.insert(t.iter().take(n).cloned().collect());
-                }
-                let mut longer = t.clone();
-                longer.push(Part::Fresh);
-                templates.insert(longer);
-                templates.insert(t);
-            }
-            if templates.len() * 2 * METHODS.len() > MAX_WITNESSES {
-                break;
-            }
-        }
         let mut witnesses = Vec::new();
-        if templates.len() * 2 * METHODS.len() > MAX_WITNESSES {
-            unplannable = Some(format!("the policy needs more than {MAX_WITNESSES} witness requests"));
-        } else {
-            for t in &templates {
-                let body: Vec<&str> = t
-                    .iter()
-                    .map(|p| match p {
-                        Part::Lit(l) => l.as_str(),
-                        Part::Fresh => fresh.as_str(),
-                    })
-                    .collect();
-                let body = body.join("/");
-                for trailing in [false, true] {
-                    if trailing && t.is_empty() {
-                        continue;
-                    }
-                    let path = if trailing {
-                        format!("/{body}/")
-                    } else {
-                        format!("/{body}")
-                    };
-                    for method in METHODS {
-                        witnesses.push(Witness {
-                            method,
-                            suffix: request_suffix(method, &path),
-                            template: t.clone(),
-                            trailing,
-                            route: table.find(method, &path),
-                        });
-                    }
+        match witness_requests(&[table], &METHODS, WitnessMode::Globs, MAX_WITNESSES) {
+            Err(e) => unplannable = Some(format!("the policy needs more than {} witness requests", e.limit)),
+            Ok(requests) => {
+                for w in requests {
+                    let route = table.find(w.method, &w.path);
+                    witnesses.push(Witness {
+                        method: w.method,
+                        suffix: request_suffix(w.method, &w.path),
+                        template: w.parts,
+                        trailing: w.trailing_slash,
+                        route,
+                    });
                 }
             }
         }
@@ -268,8 +205,8 @@ impl Planner {
             .template
             .iter()
             .map(|p| match p {
-                Part::Lit(l) => l.as_str(),
-                Part::Fresh => "?*",
+                WitnessPart::Literal(l) => l.as_str(),
+                _ => "?*",
             })
             .collect();
         let slash = if w.trailing { "/" } else { "" };

@@ -1,22 +1,19 @@
-//! Policy analyses for `scopegate check`: routes that can never be allowed, and scope or role
-//! names that no route uses or that no issuer grants.
+//! Policy analyses: each route's grants (shared by `check`, `can`, `matrix` and `diff`), routes
+//! that can never be allowed (no grants), and scope or role names that no route uses or that no
+//! issuer grants.
 
+use super::grants::{AnalysisError, Grants, conjunctions};
 use super::{Diagnostic, Severity};
-use crate::model::{Access, BitSet, CompiledRoute, Facts, Interner, IssuerTable, Model, Requirement, Symbols};
+use crate::model::{Access, CompiledRoute, Interner, Model, Symbols};
 use crate::policy::load::LoadedPolicy;
-
-/// Above this many free scope/role atoms a route is not searched exhaustively.
-const MAX_FREE_ATOMS: usize = 16;
 
 pub(super) fn analyse(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, model: &Model) {
     let issuers = &model.issuers;
     // Analyses run only on policies without errors, so every route compiled: `compiled[i]`
     // is `routes[i]`.
     for (i, route) in model.compiled.iter().enumerate() {
-        let Access::Required(rule) = &route.access else {
-            continue;
-        };
-        if satisfiable(rule, route.issuers.as_deref(), issuers) == Some(false) {
+        // Too large to analyse exactly: no finding rather than a guess.
+        if route_grants(model, i).is_ok_and(|g| g.is_empty()) {
             out.push(Diagnostic {
                 severity: Severity::Warning,
                 location: policy.locate(policy.spans().route(i).route.as_ref(), &route.key_text),
@@ -100,53 +97,27 @@ fn names(out: &mut Vec<Diagnostic>, policy: &LoadedPolicy, symbols: &Symbols, ro
     }
 }
 
-/// `Some(true)` when some identity satisfies the rule, `Some(false)` when none can, `None`
-/// when the search space is too large to tell.
-fn satisfiable(rule: &Requirement, allowed: Option<&[u16]>, issuers: &IssuerTable) -> Option<bool> {
-    let (mut scopes, mut roles) = (Vec::new(), Vec::new());
-    rule.mentions(&mut scopes, &mut roles);
-    let (mut mentioned_issuers, mut clients) = (Vec::new(), Vec::new());
-    rule.mentions_issuers_clients(&mut mentioned_issuers, &mut clients);
-    for v in [&mut scopes, &mut roles] {
-        v.sort_unstable();
-        v.dedup();
-    }
-    clients.sort_unstable();
-    clients.dedup();
-    let atoms = scopes.len() + roles.len();
-    if atoms > MAX_FREE_ATOMS {
-        return None;
-    }
-    // A client is one value: one of the mentioned ids, or something else.
-    let client_choices: Vec<Option<u32>> = clients.iter().copied().map(Some).chain([None]).collect();
+/// The grants of the route at `index`: anyone for an anonymous route, else the minimal
+/// conjunctions of its requirement per issuer it admits (issuers in policy order).
+pub(crate) fn route_grants(model: &Model, index: usize) -> Result<Grants, AnalysisError> {
+    let Some(route) = model.compiled.get(index) else {
+        return Ok(Grants::nobody());
+    };
+    let Access::Required(rule) = &route.access else {
+        return Ok(Grants::anyone());
+    };
+    let issuers = &model.issuers;
+    let expr = rule.to_expr(&model.symbols, &|i| issuers.id_of(i));
+    let mut grants = Grants::nobody();
     for issuer in issuers.iter() {
-        if allowed.is_some_and(|a| !a.contains(&issuer.index)) {
+        if !route.admits_issuer(issuer.index) {
             continue;
         }
-        for client in &client_choices {
-            for mask in 0u32..(1 << atoms) {
-                let mut scope_bits = BitSet::default();
-                let mut role_bits = BitSet::default();
-                for (i, s) in scopes.iter().chain(roles.iter()).enumerate() {
-                    if mask & (1 << i) != 0 {
-                        if i < scopes.len() {
-                            scope_bits.insert(*s)
-                        } else {
-                            role_bits.insert(*s)
-                        }
-                    }
-                }
-                let facts = Facts {
-                    issuer: issuer.index,
-                    client: *client,
-                    scopes: scope_bits,
-                    roles: role_bits,
-                };
-                if rule.eval(&facts) {
-                    return Some(true);
-                }
-            }
-        }
+        let found = conjunctions(&expr, &issuer.id).map_err(|message| AnalysisError {
+            subject: format!("route `{}`", route.key_text),
+            message,
+        })?;
+        grants.conjunctions.extend(found);
     }
-    Some(false)
+    Ok(grants)
 }

@@ -6,11 +6,16 @@
 
 mod analysis;
 mod diagnostics;
+mod grants;
 mod issuers;
 mod routes;
 mod secret;
+mod witness;
 
+pub(crate) use analysis::route_grants;
 pub use diagnostics::{CompileError, Diagnostic, Severity};
+pub use grants::{AnalysisError, Conjunction, Grants};
+pub use witness::{TooManyWitnesses, WitnessMode, WitnessPart, WitnessRequest, witness_requests};
 
 use toml::Spanned;
 

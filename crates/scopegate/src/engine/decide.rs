@@ -11,9 +11,23 @@ use crate::policy::{CorsPreflight, Unmatched};
 use crate::reason::ReasonCode;
 use crate::routes::RouteId;
 
+/// Where the caller's identity comes from.
+#[derive(Clone, Copy)]
+pub(super) enum Caller<'a> {
+    /// The request's token, verified (every real request).
+    Token,
+    /// A synthetic identity for policy tests ([`Engine::decide_for`]); the token is ignored.
+    Synthetic(&'a Arc<Identity>),
+}
+
 impl Engine {
     /// The decision without logging it.
     pub(super) fn decide_now(&self, req: &AuthRequest<'_>) -> Decision {
+        self.decide_as(req, Caller::Token)
+    }
+
+    /// The decision for a caller.
+    pub(super) fn decide_as(&self, req: &AuthRequest<'_>, caller: Caller<'_>) -> Decision {
         if req.cors_preflight && self.settings.cors_preflight == CorsPreflight::Allow {
             return Decision::Allow(Grant {
                 identity: None,
@@ -27,11 +41,11 @@ impl Engine {
             .find(req.method, req.path)
             .and_then(|id| self.matched(id, req.path));
         let Some((route, m)) = matched else {
-            return self.unmatched(req);
+            return self.unmatched(req, caller);
         };
         match &route.access {
-            Access::Anonymous => self.anonymous(req, m),
-            Access::Required(requirement) => self.required(req, route, requirement, m),
+            Access::Anonymous => self.anonymous(req, caller, m),
+            Access::Required(requirement) => self.required(req, caller, route, requirement, m),
         }
     }
 
@@ -57,11 +71,14 @@ impl Engine {
 
     /// Like an API Gateway route without an authorizer: a token never causes a 401 here; a
     /// valid one still yields its identity.
-    fn anonymous(&self, req: &AuthRequest<'_>, m: MatchedRoute) -> Decision {
-        let identity = req
-            .token
-            .filter(|_| req.credential_error.is_none())
-            .and_then(|t| self.authenticate(t, req.now).ok());
+    fn anonymous(&self, req: &AuthRequest<'_>, caller: Caller<'_>, m: MatchedRoute) -> Decision {
+        let identity = match caller {
+            Caller::Synthetic(i) => Some(Arc::clone(i)),
+            Caller::Token => req
+                .token
+                .filter(|_| req.credential_error.is_none())
+                .and_then(|t| self.authenticate(t, req.now).ok()),
+        };
         Decision::Allow(Grant {
             identity,
             route: Some(m),
@@ -70,7 +87,15 @@ impl Engine {
     }
 
     /// The request's identity, or the 401 that says why there is none.
-    fn identity(&self, req: &AuthRequest<'_>, m: Option<&MatchedRoute>) -> Result<Arc<Identity>, Decision> {
+    fn identity(
+        &self,
+        req: &AuthRequest<'_>,
+        caller: Caller<'_>,
+        m: Option<&MatchedRoute>,
+    ) -> Result<Arc<Identity>, Decision> {
+        if let Caller::Synthetic(i) = caller {
+            return Ok(Arc::clone(i));
+        }
         let unauthenticated = |code: ReasonCode, what: String| {
             Decision::Unauthenticated(Denial {
                 code,
@@ -95,8 +120,8 @@ impl Engine {
     }
 
     /// No route matched: `settings.unmatched` decides for a valid token.
-    fn unmatched(&self, req: &AuthRequest<'_>) -> Decision {
-        let identity = match self.identity(req, None) {
+    fn unmatched(&self, req: &AuthRequest<'_>, caller: Caller<'_>) -> Decision {
+        let identity = match self.identity(req, caller, None) {
             Ok(i) => i,
             Err(denied) => return denied,
         };
@@ -120,11 +145,12 @@ impl Engine {
     fn required(
         &self,
         req: &AuthRequest<'_>,
+        caller: Caller<'_>,
         route: &CompiledRoute,
         requirement: &Requirement,
         m: MatchedRoute,
     ) -> Decision {
-        let identity = match self.identity(req, Some(&m)) {
+        let identity = match self.identity(req, caller, Some(&m)) {
             Ok(i) => i,
             Err(denied) => return denied,
         };

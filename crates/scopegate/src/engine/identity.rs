@@ -23,6 +23,8 @@ pub struct Identity {
     pub(crate) not_before: Option<f64>,
     /// The issuer's key epoch at verification: a key withdrawn since then invalidates it.
     pub(crate) key_epoch: u64,
+    /// Built from a [`crate::SyntheticIdentity`] by a policy test, not from a token.
+    pub(crate) synthetic: bool,
 }
 
 impl Identity {
@@ -67,10 +69,16 @@ impl Identity {
         self.expires_at
     }
 
+    /// True for an identity a policy test made up ([`crate::Engine::synthetic_identity`]).
+    pub fn is_synthetic(&self) -> bool {
+        self.synthetic
+    }
+
     /// One line for explanations: issuer, subject, scopes and roles.
     pub fn describe(&self) -> String {
         format!(
-            "token from `{}` (subject {}) has scopes {:?} and roles {:?}",
+            "{} from `{}` (subject {}) has scopes {:?} and roles {:?}",
+            if self.synthetic { "synthetic identity" } else { "token" },
             self.issuer_id,
             self.subject
                 .as_deref()

@@ -6,22 +6,26 @@
 
 mod authenticate;
 mod cache;
+mod changes;
 mod decide;
 mod decision;
 mod explain;
 mod identity;
 mod key_fetch;
 mod request;
+mod synthetic;
 mod verify;
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use changes::{AccessChange, ChangeKind, access_changes};
 pub use decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute};
 pub use identity::Identity;
 pub use key_fetch::{KeyFetch, WarmUp};
 pub use request::AuthRequest;
+pub use synthetic::SyntheticIdentity;
 
 use crate::compile::{self, CompileError, Diagnostic};
 use crate::model::IssuerTable;

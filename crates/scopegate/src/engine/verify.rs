@@ -123,6 +123,7 @@ impl Verifier<'_> {
             expires_at: exp,
             not_before: nbf,
             key_epoch,
+            synthetic: false,
         })
     }
 

@@ -124,7 +124,8 @@ impl Requirement {
         self.to_expr(symbols, issuer_name).to_string()
     }
 
-    fn to_expr(&self, symbols: &Symbols, issuer_name: &impl Fn(u16) -> String) -> Expr {
+    /// The rule as an expression, with names (for analyses).
+    pub fn to_expr(&self, symbols: &Symbols, issuer_name: &impl Fn(u16) -> String) -> Expr {
         let any = |b: &BitSet, i: &Interner, f: fn(String) -> Expr| {
             let mut items: Vec<Expr> = b.iter().map(|x| f(i.name(x).to_string())).collect();
             if items.len() == 1 {
@@ -152,19 +153,6 @@ impl Requirement {
             Requirement::AnyRole(b) => roles.extend(b.iter()),
             Requirement::Not(r) => r.mentions(scopes, roles),
             Requirement::And(rs) | Requirement::Or(rs) => rs.iter().for_each(|r| r.mentions(scopes, roles)),
-            _ => {}
-        }
-    }
-
-    /// Issuer indexes and client ids the rule mentions.
-    pub fn mentions_issuers_clients(&self, issuers: &mut Vec<u16>, clients: &mut Vec<u32>) {
-        match self {
-            Requirement::Issuer(i) => issuers.push(*i),
-            Requirement::Client(c) => clients.push(*c),
-            Requirement::Not(r) => r.mentions_issuers_clients(issuers, clients),
-            Requirement::And(rs) | Requirement::Or(rs) => {
-                rs.iter().for_each(|r| r.mentions_issuers_clients(issuers, clients))
-            }
             _ => {}
         }
     }
