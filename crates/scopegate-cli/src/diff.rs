@@ -1,14 +1,15 @@
 //! `scopegate diff OLD NEW [--json] [--fail-on none|widen|any]`: a policy change reviewed by
 //! access, not by text. Route access comes from the core's comparison over the witness
-//! requests of both route tables ([`scopegate::access_changes`]); issuers and settings are
-//! compared field by field here.
+//! requests of both route tables ([`scopegate::access_changes`]), issuers and settings from
+//! [`scopegate::config_changes`]; this module only prints them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use scopegate::policy::{CorsPreflight, IssuerSource, Unmatched};
-use scopegate::{AccessChange, ChangeKind, Engine, Grants, LoadedPolicy, access_changes};
+use scopegate::{
+    AccessChange, ChangeKind, ConfigChange, ConfigSubject, Direction, Grants, access_changes, config_changes,
+};
 use serde_json::{Value, json};
 
 use crate::matrix::{conjunction_json, conjunction_text};
@@ -35,171 +36,34 @@ enum FailOn {
     Any,
 }
 
-/// Direction of an issuer or setting change: `Some(true)` widens, `Some(false)` narrows.
+/// Direction of a change: `Some(true)` widens, `Some(false)` narrows.
 type Class = Option<bool>;
 
+/// An issuer or settings change as printed: a JSON entry and a line of text.
 struct Entry {
     json: Value,
     line: String,
     class: Class,
 }
 
-fn class_json(c: Class) -> Value {
-    match c {
-        Some(true) => json!("widen"),
-        Some(false) => json!("narrow"),
-        None => Value::Null,
-    }
-}
-
-fn entry(kind: &str, subject: &str, field: &str, old: Value, new: Value, class: Class) -> Entry {
-    let dir = match class {
-        Some(true) => " (widen)",
-        Some(false) => " (narrow)",
-        None => "",
-    };
-    Entry {
-        line: format!("{kind} {subject}: {field} {old} -> {new}{dir}"),
-        json: json!({ kind: subject, "field": field, "old": old, "new": new, "class": class_json(class) }),
-        class,
-    }
-}
-
-/// Widen when only added, narrow when only removed, undirected otherwise.
-fn set_class(old: &[String], new: &[String]) -> Class {
-    let added = new.iter().any(|x| !old.contains(x));
-    let removed = old.iter().any(|x| !new.contains(x));
-    match (added, removed) {
-        (true, false) => Some(true),
-        (false, true) => Some(false),
-        _ => None,
-    }
-}
-
-fn key_source(s: Option<&IssuerSource>) -> Value {
-    let Some(s) = s else { return Value::Null };
-    json!({
-        "jwks_file": s.jwks_file.as_ref().map(|p| p.display().to_string()),
-        "jwks": s.jwks.as_ref().and_then(|j| serde_json::to_value(j).ok()),
-        "jwks_uri": s.jwks_uri,
-        "hmac_secret_env": s.hmac_secret_env,
-    })
-}
-
-fn issuers(old: (&LoadedPolicy, &Engine), new: (&LoadedPolicy, &Engine)) -> Vec<Entry> {
-    let mut out = Vec::new();
-    let source = |p: &LoadedPolicy, id: &str| p.source.issuers.iter().find(|i| i.id == id).cloned();
-    for o in old.1.issuers().iter() {
-        let Some(n) = new.1.issuers().by_id(o.id()) else {
-            out.push(entry(
-                "issuer",
-                o.id(),
-                "removed",
-                json!(o.iss()),
-                Value::Null,
-                Some(false),
-            ));
-            continue;
+impl From<&ConfigChange> for Entry {
+    fn from(c: &ConfigChange) -> Entry {
+        let (kind, subject) = match &c.subject {
+            ConfigSubject::Issuer(id) => ("issuer", id.as_str()),
+            _ => ("setting", "settings"),
         };
-        let id = o.id();
-        if o.iss() != n.iss() {
-            out.push(entry("issuer", id, "iss", json!(o.iss()), json!(n.iss()), None));
-        }
-        if o.profile() != n.profile() {
-            let (a, b) = (format!("{:?}", o.profile()), format!("{:?}", n.profile()));
-            out.push(entry("issuer", id, "profile", json!(a), json!(b), None));
-        }
-        if o.audiences() != n.audiences() {
-            let class = set_class(o.audiences(), n.audiences());
-            out.push(entry(
-                "issuer",
-                id,
-                "audiences",
-                json!(o.audiences()),
-                json!(n.audiences()),
-                class,
-            ));
-        }
-        let algs = |i: &scopegate::Issuer| i.algorithms().iter().map(|a| format!("{a:?}")).collect::<Vec<_>>();
-        let (oa, na) = (algs(o), algs(n));
-        if oa != na {
-            let class = set_class(&oa, &na);
-            out.push(entry("issuer", id, "algorithms", json!(oa), json!(na), class));
-        }
-        let (ok, nk) = (
-            key_source(source(old.0, id).as_ref()),
-            key_source(source(new.0, id).as_ref()),
-        );
-        if ok != nk {
-            out.push(entry("issuer", id, "key_source", ok, nk, None));
-        }
-    }
-    for n in new.1.issuers().iter() {
-        if old.1.issuers().by_id(n.id()).is_none() {
-            out.push(entry(
-                "issuer",
-                n.id(),
-                "added",
-                Value::Null,
-                json!(n.iss()),
-                Some(true),
-            ));
-        }
-    }
-    out
-}
-
-fn settings(old: &Engine, new: &Engine) -> Vec<Entry> {
-    let (o, n) = (old.settings(), new.settings());
-    let mut out = Vec::new();
-    let unmatched = |u: Unmatched| {
-        if u == Unmatched::Deny {
-            "deny"
-        } else {
-            "allow-authenticated"
-        }
-    };
-    if o.unmatched != n.unmatched {
-        let class = Some(n.unmatched == Unmatched::AllowAuthenticated);
-        let (a, b) = (unmatched(o.unmatched), unmatched(n.unmatched));
-        out.push(entry("setting", "settings", "unmatched", json!(a), json!(b), class));
-    }
-    let cors = |c: CorsPreflight| if c == CorsPreflight::Allow { "allow" } else { "enforce" };
-    if o.cors_preflight != n.cors_preflight {
-        let class = Some(n.cors_preflight == CorsPreflight::Allow);
-        let (a, b) = (cors(o.cors_preflight), cors(n.cors_preflight));
-        out.push(entry(
-            "setting",
-            "settings",
-            "cors_preflight",
-            json!(a),
-            json!(b),
+        let (class, label, dir) = match c.direction {
+            Some(Direction::Widen) => (Some(true), json!("widen"), " (widen)"),
+            Some(Direction::Narrow) => (Some(false), json!("narrow"), " (narrow)"),
+            None => (None, Value::Null, ""),
+        };
+        let (field, old, new) = (c.field, &c.old, &c.new);
+        Entry {
+            line: format!("{kind} {subject}: {field} {old} -> {new}{dir}"),
+            json: json!({ kind: subject, "field": field, "old": old, "new": new, "class": label }),
             class,
-        ));
+        }
     }
-    if o.leeway_seconds != n.leeway_seconds {
-        let class = Some(n.leeway_seconds > o.leeway_seconds);
-        out.push(entry(
-            "setting",
-            "settings",
-            "leeway_seconds",
-            json!(o.leeway_seconds),
-            json!(n.leeway_seconds),
-            class,
-        ));
-    }
-    if o.max_token_bytes != n.max_token_bytes {
-        let class = Some(n.max_token_bytes > o.max_token_bytes);
-        out.push(entry(
-            "setting",
-            "settings",
-            "max_token_bytes",
-            json!(o.max_token_bytes),
-            json!(n.max_token_bytes),
-            class,
-        ));
-    }
-    out
 }
 
 fn grants_json(g: &Grants) -> Value {
@@ -244,8 +108,12 @@ pub(crate) fn run(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let issuers = issuers((&old.0, &old.1), (&new.0, &new.1));
-    let settings = settings(&old.1, &new.1);
+    let config = config_changes(&old.0, &old.1, &new.0, &new.1);
+    let (issuers, settings): (Vec<&ConfigChange>, Vec<&ConfigChange>) = config
+        .iter()
+        .partition(|c| matches!(c.subject, ConfigSubject::Issuer(_)));
+    let issuers: Vec<Entry> = issuers.into_iter().map(Entry::from).collect();
+    let settings: Vec<Entry> = settings.into_iter().map(Entry::from).collect();
     // A change without a direction counts both ways.
     let kinds = changes.iter().map(|c| match c.kind {
         ChangeKind::Widened => Some(true),

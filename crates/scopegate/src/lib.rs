@@ -45,21 +45,28 @@ mod expr;
 mod reason;
 mod routes;
 mod text;
-// The pipeline, in order.
-mod compile;
-mod engine;
-mod keys;
-mod model;
-pub mod policy;
+
+// The pipeline, in order: each stage imports only the leaves and the stages above it.
 pub mod unverified;
+
+pub mod policy;
+
+mod keys;
+
+mod model;
+
+mod compile;
+
+mod engine;
 
 pub use compile::{
     AnalysisError, CompileError, Conjunction, Diagnostic, Grants, Severity, TooManyWitnesses, WitnessMode, WitnessPart,
     WitnessRequest, witness_requests,
 };
 pub use engine::{
-    AccessChange, AuthRequest, ChangeKind, Compiled, Decision, Denial, Engine, Grant, GrantBasis, Identity, KeyFetch,
-    LoadError, MatchedRoute, RouteAccess, RouteView, Settings, SyntheticIdentity, WarmUp, access_changes,
+    AccessChange, AuthRequest, ChangeKind, Compiled, ConfigChange, ConfigSubject, Decision, Denial, Direction, Engine,
+    Grant, GrantBasis, Identity, KeyFetch, LoadError, MatchedRoute, RouteAccess, RouteView, Settings,
+    SyntheticIdentity, WarmUp, access_changes, config_changes,
 };
 pub use expr::{Expr, ExprError};
 pub use jsonwebtoken::Algorithm;

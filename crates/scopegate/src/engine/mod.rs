@@ -7,6 +7,7 @@
 mod authenticate;
 mod cache;
 mod changes;
+mod config_changes;
 mod decide;
 mod decision;
 mod explain;
@@ -21,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use changes::{AccessChange, ChangeKind, access_changes};
+pub use config_changes::{ConfigChange, ConfigSubject, Direction, config_changes};
 pub use decision::{Decision, Denial, Grant, GrantBasis, MatchedRoute};
 pub use identity::Identity;
 pub use key_fetch::{KeyFetch, WarmUp};
