@@ -252,18 +252,14 @@ fn blake(terms: Vec<Term>) -> Result<Vec<Term>, String> {
 
 /// The consensus of two terms that clash in exactly one atom.
 fn consensus(a: &Term, b: &Term) -> Option<Term> {
-    let clash_ab: Vec<u32> = a
-        .pos
-        .iter()
-        .filter(|x| b.neg.binary_search(x).is_ok())
-        .copied()
-        .collect();
-    let clash_ba: Vec<u32> = b
-        .pos
-        .iter()
-        .filter(|x| a.neg.binary_search(x).is_ok())
-        .copied()
-        .collect();
+    let clashes = |p: &Term, n: &Term| -> Vec<u32> {
+        p.pos
+            .iter()
+            .filter(|x| n.neg.binary_search(x).is_ok())
+            .copied()
+            .collect()
+    };
+    let (clash_ab, clash_ba) = (clashes(a, b), clashes(b, a));
     let clash = match (clash_ab.as_slice(), clash_ba.as_slice()) {
         ([x], []) | ([], [x]) => *x,
         _ => return None,

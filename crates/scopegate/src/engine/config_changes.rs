@@ -116,38 +116,41 @@ fn issuer_changes(
 
 fn settings_changes(old: &Engine, new: &Engine) -> Vec<ConfigChange> {
     let (o, n) = (old.settings(), new.settings());
-    let subject = ConfigSubject::Settings;
-    let mut out = Vec::new();
-    let mut push = |field, old: Value, new: Value, widens: bool| {
-        if old != new {
+    // Each field with whether its new value lets more requests in than the old one.
+    let fields = [
+        (
+            "unmatched",
+            json!(o.unmatched),
+            json!(n.unmatched),
+            n.unmatched == Unmatched::AllowAuthenticated,
+        ),
+        (
+            "cors_preflight",
+            json!(o.cors_preflight),
+            json!(n.cors_preflight),
+            n.cors_preflight == CorsPreflight::Allow,
+        ),
+        (
+            "leeway_seconds",
+            json!(o.leeway_seconds),
+            json!(n.leeway_seconds),
+            n.leeway_seconds > o.leeway_seconds,
+        ),
+        (
+            "max_token_bytes",
+            json!(o.max_token_bytes),
+            json!(n.max_token_bytes),
+            n.max_token_bytes > o.max_token_bytes,
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, old, new, _)| old != new)
+        .map(|(field, old, new, widens)| {
             let direction = if widens { Direction::Widen } else { Direction::Narrow };
-            out.push(ConfigChange::new(&subject, field, old, new, Some(direction)));
-        }
-    };
-    let widens = n.unmatched == Unmatched::AllowAuthenticated;
-    push("unmatched", json!(o.unmatched), json!(n.unmatched), widens);
-    let widens = n.cors_preflight == CorsPreflight::Allow;
-    push(
-        "cors_preflight",
-        json!(o.cors_preflight),
-        json!(n.cors_preflight),
-        widens,
-    );
-    let widens = n.leeway_seconds > o.leeway_seconds;
-    push(
-        "leeway_seconds",
-        json!(o.leeway_seconds),
-        json!(n.leeway_seconds),
-        widens,
-    );
-    let widens = n.max_token_bytes > o.max_token_bytes;
-    push(
-        "max_token_bytes",
-        json!(o.max_token_bytes),
-        json!(n.max_token_bytes),
-        widens,
-    );
-    out
+            ConfigChange::new(&ConfigSubject::Settings, field, old, new, Some(direction))
+        })
+        .collect()
 }
 
 fn algorithms(i: &Issuer) -> Vec<String> {
