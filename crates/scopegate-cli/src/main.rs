@@ -10,7 +10,6 @@ mod can;
 mod diff;
 mod identity;
 mod matrix;
-mod matrix_html;
 mod test_cmd;
 
 use std::io::Read;

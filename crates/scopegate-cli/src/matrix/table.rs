@@ -1,33 +1,10 @@
-//! `scopegate matrix POLICY [--format markdown|html|json]`: who can call what, from the grants
-//! analysis of the core ([`scopegate::Engine::grants`]).
+//! The access matrix as data: one row per route with its grants, one column per scope or role
+//! the grants name, and the part an atom plays in a route's grants.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
 use scopegate::{Conjunction, Engine, Grants};
 use serde_json::{Value, json};
-
-/// Arguments of `scopegate matrix`.
-#[derive(Args)]
-pub(crate) struct MatrixArgs {
-    /// Policy file.
-    policy: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "markdown")]
-    format: MatrixFormat,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum MatrixFormat {
-    /// A table for a code-review page.
-    Markdown,
-    /// One self-contained HTML file (audit evidence: offline, printable).
-    Html,
-    /// `{"routes": [..]}`.
-    Json,
-}
 
 /// One row: a route with its grants.
 pub(crate) struct Row {
@@ -118,7 +95,7 @@ pub(crate) fn conjunction_json(c: &Conjunction) -> Value {
     json!({"issuer": &*c.issuer, "all_of": c.all_of, "none_of": c.none_of})
 }
 
-fn issuers(g: &Grants) -> String {
+pub(crate) fn issuers(g: &Grants) -> String {
     if g.anonymous {
         return "anyone".into();
     }
@@ -133,65 +110,4 @@ fn issuers(g: &Grants) -> String {
     } else {
         ids.join(", ")
     }
-}
-
-fn markdown(rows: &[Row], cols: &[String]) -> String {
-    let esc = |s: &str| s.replace('|', "\\|");
-    let mut out = String::from("| route | requirement | who |");
-    for c in cols {
-        out.push_str(&format!(" `{}` |", esc(c)));
-    }
-    out.push_str("\n|---|---|---|");
-    out.push_str(&"---|".repeat(cols.len()));
-    out.push('\n');
-    for r in rows {
-        out.push_str(&format!(
-            "| `{}` | `{}` | {} |",
-            esc(&r.route),
-            esc(&r.requirement),
-            issuers(&r.grants)
-        ));
-        for c in cols {
-            out.push_str(&format!(" {} |", cell(&r.grants, c).text()));
-        }
-        out.push('\n');
-    }
-    out.push_str(
-        "\nalone: enough by itself (with a valid token from a listed issuer); with others: needed \
-         together with other atoms; excluded: a token holding it is refused by that grant.\n",
-    );
-    out
-}
-
-pub(crate) fn run(args: &MatrixArgs) -> ExitCode {
-    let Ok((loaded, engine)) = crate::load_policy(&args.policy) else {
-        return ExitCode::from(2);
-    };
-    let rows = match rows(&engine) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("{}: {e}", args.policy.display());
-            return ExitCode::from(2);
-        }
-    };
-    let cols = columns(&rows);
-    match args.format {
-        MatrixFormat::Json => {
-            let routes: Vec<Value> = rows
-                .iter()
-                .map(|r| {
-                    json!({
-                        "route": r.route,
-                        "requirement": r.requirement,
-                        "anonymous": r.grants.anonymous,
-                        "grants": r.grants.conjunctions.iter().map(conjunction_json).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            println!("{}", json!({ "routes": routes }));
-        }
-        MatrixFormat::Markdown => print!("{}", markdown(&rows, &cols)),
-        MatrixFormat::Html => print!("{}", crate::matrix_html::page(loaded.file(), &rows, &cols)),
-    }
-    ExitCode::SUCCESS
 }

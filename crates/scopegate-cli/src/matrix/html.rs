@@ -1,7 +1,7 @@
 //! The access matrix as one self-contained HTML page: inline styles, no scripts or external
 //! assets, readable offline and printable as audit evidence.
 
-use crate::matrix::{Cell, Row, cell, conjunction_text};
+use super::table::{Cell, Row, cell, conjunction_text};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
