@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 use crate::text::printable;
 
 /// Deepest JSON nesting accepted in a header or claims set.
-pub const MAX_JSON_DEPTH: usize = 16;
+pub(crate) const MAX_JSON_DEPTH: usize = 16;
 
 /// Parses JSON rejecting duplicate member names and nesting deeper than [`MAX_JSON_DEPTH`].
-pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = Strict { depth: MAX_JSON_DEPTH }.deserialize(&mut de)?;
     de.end()?;

@@ -16,7 +16,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 pub use credentials::{Credentials, Scheme, is_cors_preflight};
-pub use json::{MAX_JSON_DEPTH, parse_strict};
+use json::parse_strict;
 
 use crate::reason::{ReasonCode, Rejection};
 use crate::text::printable;
