@@ -9,6 +9,7 @@
 mod can;
 mod diff;
 mod identity;
+mod import;
 mod matrix;
 mod matrix_html;
 mod test_cmd;
@@ -76,6 +77,8 @@ enum Command {
     Matrix(matrix::MatrixArgs),
     /// Review a policy change by access: requests, issuers and settings that changed.
     Diff(diff::DiffArgs),
+    /// Write a policy from an OpenAPI document or an API Gateway export.
+    Import(import::ImportArgs),
 }
 
 #[derive(Args)]
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
         Command::Can(args) => can::run(&args),
         Command::Matrix(args) => matrix::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Import(args) => import::run(&args),
     }
 }
 

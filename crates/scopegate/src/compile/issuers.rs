@@ -124,8 +124,13 @@ fn placeholders(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource) -> bool {
     if let Ok(value) = serde_json::to_value(src) {
         walk(&value, String::new(), &mut found);
     }
-    for (field, value) in &found {
-        let at = ctx.policy.locate_value(value, 0);
+    // In file order (the serialized entry's fields are sorted by name).
+    let mut located: Vec<_> = found
+        .iter()
+        .map(|(field, value)| (ctx.policy.locate_value(value, 0), field, value))
+        .collect();
+    located.sort_by_key(|(at, _, _)| at.as_ref().map(|l| (l.line, l.column)));
+    for (at, field, value) in located {
         let what = value
             .strip_prefix(PLACEHOLDER_PREFIX)
             .map(|w| w.trim_start_matches(':').trim_end_matches('>').trim())
