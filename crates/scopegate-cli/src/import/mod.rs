@@ -58,7 +58,9 @@ impl Kind {
         match self {
             Kind::HttpApi => "an API Gateway HTTP API export (scopes any-of)",
             Kind::RestApi => "an API Gateway REST API export (scopes any-of)",
-            Kind::OpenApi => "an OpenAPI document (alternatives OR, schemes in one requirement AND, scopes all required)",
+            Kind::OpenApi => {
+                "an OpenAPI document (alternatives OR, schemes in one requirement AND, scopes all required)"
+            }
         }
     }
 
@@ -97,7 +99,11 @@ impl Import {
         PolicySource {
             version: 1,
             settings: Default::default(),
-            issuers: self.issuers.iter().map(|d| d.source.clone()).collect::<Vec<IssuerSource>>(),
+            issuers: self
+                .issuers
+                .iter()
+                .map(|d| d.source.clone())
+                .collect::<Vec<IssuerSource>>(),
             routes,
             lambda: Default::default(),
         }
@@ -123,7 +129,11 @@ pub(crate) fn read_document(path: &Path) -> Result<Value, String> {
             serde_norway::from_str(&text).map_err(|e| format!("{}: not YAML: {e}", path.display()))?;
         yaml_to_json(yaml)
     };
-    if !doc.get("openapi").and_then(Value::as_str).is_some_and(|v| v.starts_with("3.")) {
+    if !doc
+        .get("openapi")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("3."))
+    {
         return Err(format!(
             "{}: not an OpenAPI 3.x document (no `openapi: 3.x`; Swagger 2.0 is not read)",
             path.display()
@@ -261,13 +271,21 @@ fn commented(toml: &str, import: &Import, spec: &Path) -> String {
         let notes: Vec<String> = match line {
             "[[issuers]]" => {
                 issuer_n += 1;
-                import.issuers.get(issuer_n - 1).map(|d| d.notes.clone()).unwrap_or_default()
+                import
+                    .issuers
+                    .get(issuer_n - 1)
+                    .map(|d| d.notes.clone())
+                    .unwrap_or_default()
             }
             "[[routes]]" => {
                 route_n += 1;
                 supported
                     .get(route_n - 1)
-                    .map(|o| std::iter::once(o.label.clone()).chain(o.notes.iter().cloned()).collect())
+                    .map(|o| {
+                        std::iter::once(o.label.clone())
+                            .chain(o.notes.iter().cloned())
+                            .collect()
+                    })
                     .unwrap_or_default()
             }
             _ => Vec::new(),

@@ -158,7 +158,9 @@ fn requirement(
     let mut scopes: Vec<String> = Vec::new();
     for (name, listed) in req {
         let Some((_, used)) = schemes.iter().find(|(n, _)| n == name) else {
-            return Err(format!("security scheme `{name}` is not defined in components.securitySchemes"));
+            return Err(format!(
+                "security scheme `{name}` is not defined in components.securitySchemes"
+            ));
         };
         let ids = match used {
             SchemeUse::Issuers(ids) => ids,

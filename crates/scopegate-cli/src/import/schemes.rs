@@ -69,16 +69,24 @@ fn text<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
 fn classify(name: &str, scheme: &Value) -> Result<Vec<IssuerDraft>, String> {
     let auth_type = text(scheme, "/x-amazon-apigateway-authtype").unwrap_or_default();
     if auth_type.eq_ignore_ascii_case("awsSigv4") || auth_type.eq_ignore_ascii_case("aws_iam") {
-        return Err(format!("scheme `{name}` is IAM authorization (SigV4): no JWT to verify"));
+        return Err(format!(
+            "scheme `{name}` is IAM authorization (SigV4): no JWT to verify"
+        ));
     }
     if let Some(authorizer) = scheme.get("x-amazon-apigateway-authorizer") {
-        return match text(authorizer, "/type").unwrap_or_default().to_ascii_lowercase().as_str() {
+        return match text(authorizer, "/type")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "jwt" => Ok(vec![jwt_authorizer(name, authorizer)]),
             "cognito_user_pools" => cognito_authorizer(name, authorizer),
             "token" | "request" => Err(format!(
                 "scheme `{name}` is a Lambda authorizer: its decisions are code, not a policy"
             )),
-            other => Err(format!("scheme `{name}` is an API Gateway authorizer of type `{other}`")),
+            other => Err(format!(
+                "scheme `{name}` is an API Gateway authorizer of type `{other}`"
+            )),
         };
     }
     let describe = |what: &str| format!("scheme `{name}` is {what}");
@@ -120,7 +128,11 @@ fn classify(name: &str, scheme: &Value) -> Result<Vec<IssuerDraft>, String> {
                     ))];
                     Ok(vec![d])
                 }
-                _ => Ok(vec![open_issuer(name, "openIdConnect scheme", vec![format!("openIdConnectUrl: {url}")])]),
+                _ => Ok(vec![open_issuer(
+                    name,
+                    "openIdConnect scheme",
+                    vec![format!("openIdConnectUrl: {url}")],
+                )]),
             }
         }
         other => Err(describe(&format!("of type `{other}`"))),
@@ -129,7 +141,10 @@ fn classify(name: &str, scheme: &Value) -> Result<Vec<IssuerDraft>, String> {
 
 /// An issuer the document does not name: `issuer` and `audiences` are placeholders.
 fn open_issuer(name: &str, what: &str, mut notes: Vec<String>) -> IssuerDraft {
-    notes.insert(0, format!("{what} `{name}`: the document does not name the token issuer"));
+    notes.insert(
+        0,
+        format!("{what} `{name}`: the document does not name the token issuer"),
+    );
     IssuerDraft {
         source: IssuerSource {
             id: name.to_string(),
@@ -189,13 +204,14 @@ fn cognito_authorizer(name: &str, authorizer: &Value) -> Result<Vec<IssuerDraft>
     for (k, arn) in arns.iter().enumerate() {
         // arn:aws:cognito-idp:{region}:{account}:userpool/{pool id}
         let parts: Vec<&str> = arn.split(':').collect();
-        let (Some(region), Some(pool)) = (
-            parts.get(3),
-            parts.get(5).and_then(|r| r.strip_prefix("userpool/")),
-        ) else {
+        let (Some(region), Some(pool)) = (parts.get(3), parts.get(5).and_then(|r| r.strip_prefix("userpool/"))) else {
             return Err(format!("Cognito authorizer `{name}`: `{arn}` is not a user pool ARN"));
         };
-        let id = if arns.len() == 1 { name.to_string() } else { format!("{name}-{}", k + 1) };
+        let id = if arns.len() == 1 {
+            name.to_string()
+        } else {
+            format!("{name}-{}", k + 1)
+        };
         out.push(IssuerDraft {
             source: IssuerSource {
                 id,
@@ -236,9 +252,7 @@ fn known_issuer(name: &str, iss: &str) -> IssuerDraft {
     let cognito_region = host
         .strip_prefix("cognito-idp.")
         .and_then(|h| h.strip_suffix(".amazonaws.com"));
-    let asgardeo_org = path
-        .strip_prefix("t/")
-        .and_then(|p| p.strip_suffix("/oauth2/token"));
+    let asgardeo_org = path.strip_prefix("t/").and_then(|p| p.strip_suffix("/oauth2/token"));
     let okta = [".okta.com", ".oktapreview.com", ".okta-emea.com"]
         .iter()
         .any(|s| host.ends_with(s));
@@ -281,12 +295,21 @@ mod tests {
         let a = p("https://api.asgardeo.io/t/pharmacy/oauth2/token");
         assert_eq!((a.profile, a.org.as_deref()), (ProfileName::Asgardeo, Some("pharmacy")));
         let a = p("https://pets.us.auth0.com/");
-        assert_eq!((a.profile, a.domain.as_deref()), (ProfileName::Auth0, Some("pets.us.auth0.com")));
+        assert_eq!(
+            (a.profile, a.domain.as_deref()),
+            (ProfileName::Auth0, Some("pets.us.auth0.com"))
+        );
         let c = p("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc");
-        assert_eq!((c.profile, c.user_pool_id.as_deref()), (ProfileName::Cognito, Some("eu-west-1_Abc")));
+        assert_eq!(
+            (c.profile, c.user_pool_id.as_deref()),
+            (ProfileName::Cognito, Some("eu-west-1_Abc"))
+        );
         let o = p("https://dev-1.okta.com/oauth2/default");
         assert_eq!(o.authorization_server.as_deref(), Some("default"));
         let g = p("https://sso.example.com/realms/shop");
-        assert_eq!((g.profile, g.issuer.as_deref()), (ProfileName::Generic, Some("https://sso.example.com/realms/shop")));
+        assert_eq!(
+            (g.profile, g.issuer.as_deref()),
+            (ProfileName::Generic, Some("https://sso.example.com/realms/shop"))
+        );
     }
 }

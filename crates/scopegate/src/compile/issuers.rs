@@ -113,7 +113,11 @@ fn placeholders(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource) -> bool {
             }
             serde_json::Value::Object(map) => {
                 for (k, v) in map {
-                    let name = if field.is_empty() { k.clone() } else { format!("{field}.{k}") };
+                    let name = if field.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{field}.{k}")
+                    };
                     walk(v, name, found);
                 }
             }
