@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use scopegate::policy::{InlineJwks, IssuerSource, PolicySource, RouteSource};
 use scopegate::{
-    ChangeKind, Engine, LoadedPolicy, METHODS, RouteId, RouteKey, RouteTable, WitnessMode, access_changes,
+    ChangeKind, Engine, LoadedPolicy, METHODS, RouteId, RouteKey, RouteTable, WitnessMode, WitnessPart, access_changes,
     witness_requests,
 };
 use serde_json::{Value, json};
@@ -59,15 +59,21 @@ pub(crate) fn run(engine: &Engine, spec: &Path, strict: bool, json_out: bool) ->
         }
     };
     let is_default = |t: &RouteTable, id: RouteId| matches!(t.key(id), Some(RouteKey::Default));
-    let mut without_route: BTreeMap<RouteId, String> = BTreeMap::new();
+    let mut without_route: BTreeMap<RouteId, (bool, String)> = BTreeMap::new();
     let mut route_has_op: BTreeMap<RouteId, bool> = BTreeMap::new();
     for w in &witnesses {
         let s = spec_t.find(w.method, &w.path);
         let p = policy_t.find(w.method, &w.path).filter(|p| !is_default(policy_t, *p));
         if let (Some(s), None) = (s, p) {
-            without_route
+            // The example: a witness with a fresh segment reads best (`/pet/zq`, not a literal
+            // of another route).
+            let fresh = w.parts.contains(&WitnessPart::Fresh);
+            let example = without_route
                 .entry(s)
-                .or_insert_with(|| format!("{} {}", w.method, w.path));
+                .or_insert((fresh, format!("{} {}", w.method, w.path)));
+            if fresh && !example.0 {
+                *example = (true, format!("{} {}", w.method, w.path));
+            }
         }
         if let Some(p) = p {
             *route_has_op.entry(p).or_default() |= s.is_some();
@@ -76,7 +82,7 @@ pub(crate) fn run(engine: &Engine, spec: &Path, strict: bool, json_out: bool) ->
     let key_text = |t: &RouteTable, id: RouteId| t.key(id).map_or_else(String::new, ToString::to_string);
     let ops_without: Vec<Value> = without_route
         .iter()
-        .map(|(s, example)| {
+        .map(|(s, (_, example))| {
             let route = key_text(spec_t, *s);
             json!({"operation": label(&route), "route": route, "example": example})
         })

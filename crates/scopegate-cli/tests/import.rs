@@ -99,7 +99,10 @@ fn pharmacy_http_api_export_imports_complete_and_decides_like_the_jwt_authorizer
     let policy = import(&data("pharmacy-http-api.json"), &[]);
     assert!(!policy.contains("<fill in"), "{policy}");
     assert!(policy.contains("# GET /user\n"), "{policy}");
-    assert!(policy.contains("profile = \"asgardeo\"\norg = \"pharmacy\""), "{policy}");
+    assert!(
+        policy.contains("profile = \"asgardeo\"\norg = \"pharmacy\""),
+        "{policy}"
+    );
     let key = &keys().asg_rs;
     let path = workfile("pharmacy.toml", &with_keys(&policy, "asgardeo-jwt", key));
     assert_eq!(check(&path).0, 0, "{}", check(&path).1);
@@ -131,7 +134,10 @@ fn pharmacy_http_api_export_imports_complete_and_decides_like_the_jwt_authorizer
 fn rest_api_cognito_export_names_the_app_client_ids_then_decides_like_api_gateway() {
     let policy = import(&data("orders-rest-api.json"), &[]);
     assert!(policy.contains("profile = \"cognito\"\nregion = \"us-east-1\"\nuser_pool_id = \"us-east-1_AbCdEfGhI\""));
-    assert!(policy.contains("scopegate accepts access tokens only (a stated narrowing)"), "{policy}");
+    assert!(
+        policy.contains("scopegate accepts access tokens only (a stated narrowing)"),
+        "{policy}"
+    );
     let raw = workfile("orders.toml", &policy);
     let (code, err) = check(&raw);
     assert_eq!(code, 1);
@@ -178,7 +184,10 @@ fn petstore_refuses_api_keys_unless_skipped_and_then_requires_all_scopes() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     for op in ["getPetById (GET /pet/{petId})", "getInventory (GET /store/inventory)"] {
-        assert!(err.contains(&format!("error: {op}: scheme `api_key` is an API key")), "{err}");
+        assert!(
+            err.contains(&format!("error: {op}: scheme `api_key` is an API key")),
+            "{err}"
+        );
     }
     assert!(out.stdout.is_empty());
     let policy = import(&data("petstore.yaml"), &["--skip-unsupported"]);
@@ -186,7 +195,12 @@ fn petstore_refuses_api_keys_unless_skipped_and_then_requires_all_scopes() {
     assert!(policy.contains("# updatePet (PUT /pet)\n"), "{policy}");
     let (code, err) = check(&workfile("petstore.toml", &policy));
     assert_eq!(code, 1);
-    assert!(err.contains("`issuer` is a placeholder to fill in: the exact `iss` of access tokens for scheme `petstore_auth`"), "{err}");
+    assert!(
+        err.contains(
+            "`issuer` is a placeholder to fill in: the exact `iss` of access tokens for scheme `petstore_auth`"
+        ),
+        "{err}"
+    );
     assert!(err.contains("`audiences[0]` is a placeholder"), "{err}");
     assert!(err.contains("2 error(s)"), "{err}");
     let filled = fill(&policy, "`iss`", "https://idp.example");
@@ -196,8 +210,10 @@ fn petstore_refuses_api_keys_unless_skipped_and_then_requires_all_scopes() {
     assert_eq!(check(&path).0, 0, "{}", check(&path).1);
     let token = |scope: &str| {
         let t = now();
-        TokenBuilder::new(json!({"iss": "https://idp.example", "aud": "api", "sub": "u1", "scope": scope,
-            "iat": t, "exp": t + 600}))
+        TokenBuilder::new(
+            json!({"iss": "https://idp.example", "aud": "api", "sub": "u1", "scope": scope,
+            "iat": t, "exp": t + 600}),
+        )
         .sign(key)
     };
     let (both, write) = (token("write:pets read:pets"), token("write:pets"));
@@ -224,10 +240,17 @@ fn petstore_refuses_api_keys_unless_skipped_and_then_requires_all_scopes() {
 fn openid_connect_alternatives_and_and_empty_requirements_follow_openapi() {
     let policy = import(&data("bookshop-oidc.yaml"), &[]);
     assert!(policy.contains("profile = \"okta\"\ndomain = \"dev-4402.okta.com\"\nauthorization_server = \"default\""));
-    assert!(policy.contains("issuer = \"https://login.partners.example\""), "{policy}");
+    assert!(
+        policy.contains("issuer = \"https://login.partners.example\""),
+        "{policy}"
+    );
     let (code, err) = check(&workfile("bookshop.toml", &policy));
     assert_eq!((code, err.matches("is a placeholder").count()), (1, 2), "{err}");
-    let filled = fill(&fill(&policy, "scheme `okta`", "api://default"), "scheme `partners`", "bookshop");
+    let filled = fill(
+        &fill(&policy, "scheme `okta`", "api://default"),
+        "scheme `partners`",
+        "bookshop",
+    );
     let partner_key = &idp_keys().keycloak;
     let filled = with_keys(&with_keys(&filled, "okta", &idp_keys().okta), "partners", partner_key);
     let path = workfile("bookshop.toml", &filled);
@@ -239,29 +262,57 @@ fn openid_connect_alternatives_and_and_empty_requirements_follow_openapi() {
     };
     let partner = |scope: &str| {
         let t = now();
-        TokenBuilder::new(json!({"iss": "https://login.partners.example", "aud": "bookshop", "sub": "p1",
-            "scope": scope, "iat": t, "exp": t + 600}))
+        TokenBuilder::new(
+            json!({"iss": "https://login.partners.example", "aud": "bookshop", "sub": "p1",
+            "scope": scope, "iat": t, "exp": t + 600}),
+        )
         .sign(partner_key)
     };
-    let (read, write, both) = (okta(&["books:read"]), okta(&["books:write"]), okta(&["books:write", "books:read"]));
-    let (admin, p_delete, p_admin) = (okta(&["books:admin"]), partner("catalogue:delete"), partner("books:admin"));
+    let (read, write, both) = (
+        okta(&["books:read"]),
+        okta(&["books:write"]),
+        okta(&["books:write", "books:read"]),
+    );
+    let (admin, p_delete, p_admin) = (
+        okta(&["books:admin"]),
+        partner("catalogue:delete"),
+        partner("books:admin"),
+    );
     let (review, review_profile) = (okta(&["reviews:write"]), okta(&["reviews:write", "profile"]));
     let p_review = partner("reviews:write profile");
     decide_table(
         &path,
         &[
-            ("GET", "/books", None, 200, None),                       // security: []
+            ("GET", "/books", None, 200, None),                        // security: []
             ("GET", "/books/978-3", None, 401, Some("missing_token")), // top-level security
             ("GET", "/books/978-3", Some(&read), 200, None),
             ("POST", "/books", Some(&write), 403, Some("insufficient_scope")), // all scopes
             ("POST", "/books", Some(&both), 200, None),
             ("DELETE", "/books/978-3", Some(&admin), 200, None), // alternatives: OR
             ("DELETE", "/books/978-3", Some(&p_delete), 200, None),
-            ("DELETE", "/books/978-3", Some(&p_admin), 403, Some("insufficient_scope")),
+            (
+                "DELETE",
+                "/books/978-3",
+                Some(&p_admin),
+                403,
+                Some("insufficient_scope"),
+            ),
             ("GET", "/books/978-3/reviews", None, 200, None), // `{}`: optional security
-            ("POST", "/books/978-3/reviews", Some(&review), 403, Some("insufficient_scope")), // AND
+            (
+                "POST",
+                "/books/978-3/reviews",
+                Some(&review),
+                403,
+                Some("insufficient_scope"),
+            ), // AND
             ("POST", "/books/978-3/reviews", Some(&review_profile), 200, None),
-            ("POST", "/books/978-3/reviews", Some(&p_review), 403, Some("route_denied")),
+            (
+                "POST",
+                "/books/978-3/reviews",
+                Some(&p_review),
+                403,
+                Some("route_denied"),
+            ),
             ("PUT", "/books/978-3", Some(&both), 403, Some("no_route")),
         ],
     );

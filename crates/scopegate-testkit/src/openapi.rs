@@ -43,9 +43,7 @@ pub fn openapi_document(issuers: &[(&str, &str)], routes: &[ExportRoute]) -> Val
                 .map(|(issuer, scopes)| json!({ issuer.as_str(): scopes }))
                 .collect(),
         };
-        let item = paths
-            .entry(r.path.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let item = paths.entry(r.path.clone()).or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(item) = item {
             item.insert(
                 r.method.to_ascii_lowercase(),
