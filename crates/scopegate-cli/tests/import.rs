@@ -75,8 +75,11 @@ fn with_keys(policy: &str, id: &str, key: &TestKey) -> String {
     policy.replacen(&line, &format!("{line}{}\n", jwks_inline(&[key])), 1)
 }
 
-/// Runs `decide --json` for each row: (method, path, token, expected status, reason code).
-fn decide_table(policy: &Path, rows: &[(&str, &str, Option<&str>, u16, Option<&str>)]) {
+/// One request and what it must get: method, path, token, status, reason code.
+type Row<'a> = (&'a str, &'a str, Option<&'a str>, u16, Option<&'a str>);
+
+/// Runs `decide --json` for each row.
+fn decide_table(policy: &Path, rows: &[Row<'_>]) {
     for (method, path, token, status, code) in rows {
         let p = policy.to_str().unwrap();
         let mut args = vec!["decide", p, "--method", method, "--path", path, "--json"];

@@ -46,9 +46,9 @@ enum OutputFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// `aws apigatewayv2 export-api --specification OAS30`.
-    HttpApi,
+    GatewayHttp,
     /// `aws apigateway get-export --export-type oas30 --extensions apigateway`.
-    RestApi,
+    GatewayRest,
     /// Plain OpenAPI 3.0 / 3.1.
     OpenApi,
 }
@@ -56,8 +56,8 @@ pub(crate) enum Kind {
 impl Kind {
     fn describe(self) -> &'static str {
         match self {
-            Kind::HttpApi => "an API Gateway HTTP API export (scopes any-of)",
-            Kind::RestApi => "an API Gateway REST API export (scopes any-of)",
+            Kind::GatewayHttp => "an API Gateway HTTP API export (scopes any-of)",
+            Kind::GatewayRest => "an API Gateway REST API export (scopes any-of)",
             Kind::OpenApi => {
                 "an OpenAPI document (alternatives OR, schemes in one requirement AND, scopes all required)"
             }
@@ -181,9 +181,9 @@ fn detect(doc: &Value) -> Kind {
         || authorizer("jwt")
         || text.contains("\"payloadFormatVersion\"")
     {
-        Kind::HttpApi
+        Kind::GatewayHttp
     } else if text.contains("\"x-amazon-apigateway-") {
-        Kind::RestApi
+        Kind::GatewayRest
     } else {
         Kind::OpenApi
     }
@@ -267,7 +267,17 @@ fn commented(toml: &str, import: &Import, spec: &Path) -> String {
     }
     let supported: Vec<&Operation> = import.operations.iter().filter(|o| o.access.is_ok()).collect();
     let (mut issuer_n, mut route_n) = (0, 0);
+    let mut table = "";
     for line in toml.lines() {
+        if line.starts_with('[') {
+            table = line;
+        }
+        // Settings are the defaults: only `unmatched` is shown, the one that matters here.
+        let default_setting = table.starts_with("[settings.")
+            || (table == "[settings]" && line.contains(" = ") && !line.starts_with("unmatched"));
+        if default_setting {
+            continue;
+        }
         let notes: Vec<String> = match line {
             "[[issuers]]" => {
                 issuer_n += 1;

@@ -301,3 +301,30 @@ fn network_keys(ctx: &mut Ctx<'_>, subject: &str, _src: &IssuerSource, _spans: &
     ctx.warn(subject, None, message);
     KeyStore::empty(reason)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Format, LoadedPolicy, Severity};
+
+    #[test]
+    fn placeholders_are_errors_naming_each_field_in_file_order() {
+        let text = "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"<fill in: the iss>\"\naudiences = [\"x\", \"<fill in: the client id>\"]\n\n[[routes]]\nroute = \"GET /a\"\nrequire = \"issuer:a\"\n";
+        let p = LoadedPolicy::parse(text, Format::Toml, "p.toml").unwrap();
+        let Err(e) = Engine::compile(&p) else {
+            panic!("placeholders compiled")
+        };
+        let errors: Vec<String> = e
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "p.toml:4:11: error: issuers[0] `a`: `issuer` is a placeholder to fill in: the iss",
+                "p.toml:5:20: error: issuers[0] `a`: `audiences[1]` is a placeholder to fill in: the client id",
+            ]
+        );
+    }
+}
