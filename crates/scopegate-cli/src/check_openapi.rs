@@ -192,12 +192,15 @@ fn match_issuers(import: &Import, engine: &Engine) -> (Vec<String>, Vec<Value>) 
                 .find(|i| i.accepted_iss().iter().any(|a| a == url))
         });
         let by_name = || engine.issuers().iter().find(|i| d.schemes.iter().any(|s| s == i.id()));
-        match by_url.or_else(by_name) {
+        // By issuer URL where the document gives one, else by name (the rule: a scheme
+        // whose URL no policy issuer has is unmatched even when an id equals its name).
+        let found = if d.url.is_some() { by_url } else { by_name() };
+        match found {
             Some(i) => ids.push(i.id().to_string()),
             None => {
                 let how = d.url.as_ref().map_or_else(
                     || format!("an issuer id among {:?}", d.schemes),
-                    |u| format!("issuer `{u}` or an issuer id among {:?}", d.schemes),
+                    |u| format!("an issuer with `iss` {u}"),
                 );
                 unmatched.push(json!(format!(
                     "security scheme(s) {:?} match no policy issuer (looked for {how})",

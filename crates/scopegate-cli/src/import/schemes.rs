@@ -235,7 +235,8 @@ fn cognito_authorizer(name: &str, authorizer: &Value) -> Result<Vec<IssuerDraft>
 }
 
 /// An issuer named by its exact `iss`, in the profile's own form where the URL names a known
-/// identity provider (Asgardeo, Auth0, Cognito, Okta), else `generic`.
+/// identity provider (Asgardeo, Auth0 `*.auth0.com`, Cognito, Okta, Entra v2 single tenant),
+/// else `generic` with the exact `iss`.
 fn known_issuer(name: &str, iss: &str) -> IssuerDraft {
     let mut source = IssuerSource {
         id: name.to_string(),
@@ -269,6 +270,11 @@ fn known_issuer(name: &str, iss: &str) -> IssuerDraft {
         source.profile = ProfileName::Cognito;
         source.region = Some(region.to_string());
         source.user_pool_id = Some(path.to_string());
+    } else if let Some(tenant) = path.strip_suffix("/v2.0").filter(|t| {
+        host == "login.microsoftonline.com" && label(t) && !["common", "organizations", "consumers"].contains(t)
+    }) {
+        source.profile = ProfileName::Entra;
+        source.tenant = Some(tenant.to_string());
     } else if okta && !iss.ends_with('/') && (path.is_empty() || path.strip_prefix("oauth2/").is_some_and(label)) {
         source.profile = ProfileName::Okta;
         source.domain = Some(host.to_string());
@@ -306,6 +312,11 @@ mod tests {
         );
         let o = p("https://dev-1.okta.com/oauth2/default");
         assert_eq!(o.authorization_server.as_deref(), Some("default"));
+        let e = p("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0");
+        assert_eq!(
+            (e.profile, e.tenant.as_deref()),
+            (ProfileName::Entra, Some("72f988bf-86f1-41af-91ab-2d7cd011db47"))
+        );
         let g = p("https://sso.example.com/realms/shop");
         assert_eq!(
             (g.profile, g.issuer.as_deref()),
