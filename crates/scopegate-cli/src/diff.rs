@@ -66,7 +66,7 @@ impl From<&ConfigChange> for Entry {
     }
 }
 
-fn grants_json(g: &Grants) -> Value {
+pub(crate) fn grants_json(g: &Grants) -> Value {
     let mut v: Vec<Value> = g.conjunctions.iter().map(conjunction_json).collect();
     if g.anonymous {
         v.insert(0, json!({"issuer": null, "all_of": ["anonymous"], "none_of": []}));
@@ -74,7 +74,7 @@ fn grants_json(g: &Grants) -> Value {
     Value::Array(v)
 }
 
-fn grants_text(g: &Grants) -> String {
+pub(crate) fn grants_text(g: &Grants) -> String {
     let mut v: Vec<String> = g.conjunctions.iter().map(conjunction_text).collect();
     if g.anonymous {
         v.insert(0, "anonymous".into());

@@ -2,13 +2,16 @@
 //!
 //! Exit codes: `check` 0 valid / 1 invalid; `decide` and `explain` 0 allow / 1 deny;
 //! `authorize-event` 0 for a policy or simple response / 1 for the `Unauthorized` error;
-//! `test` 0 all pass / 1 any fails; `can` 0 valid caller / 1 rejected; `diff` 1 when `--fail-on`
+//! `check --openapi --strict` 1 on drift; `import` 1 on untranslatable operations; `test` 0 all
+//! pass / 1 any fails; `can` 0 valid caller / 1 rejected; `diff` 1 when `--fail-on`
 //! holds; 2 for usage errors, policies or test files that cannot be loaded and events the
 //! authorizer rejects.
 
 mod can;
+mod check_openapi;
 mod diff;
 mod identity;
+mod import;
 mod matrix;
 mod test_cmd;
 
@@ -40,6 +43,15 @@ enum Command {
     Check {
         /// Policy file (TOML, or JSON by extension).
         policy: PathBuf,
+        /// Also report drift against an OpenAPI document or API Gateway export (JSON or YAML).
+        #[arg(long)]
+        openapi: Option<PathBuf>,
+        /// With `--openapi`: exit 1 when there is any drift.
+        #[arg(long, requires = "openapi")]
+        strict: bool,
+        /// With `--openapi`: print the drift as one JSON object.
+        #[arg(long, requires = "openapi")]
+        json: bool,
     },
     /// Print the compiled route table in precedence order.
     Routes {
@@ -75,6 +87,8 @@ enum Command {
     Matrix(matrix::MatrixArgs),
     /// Review a policy change by access: requests, issuers and settings that changed.
     Diff(diff::DiffArgs),
+    /// Write a policy from an OpenAPI document or an API Gateway export.
+    Import(import::ImportArgs),
 }
 
 #[derive(Args)]
@@ -101,7 +115,12 @@ struct RequestArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { policy } => check(&policy),
+        Command::Check {
+            policy,
+            openapi,
+            strict,
+            json,
+        } => check(&policy, openapi.as_deref(), strict, json),
         Command::Routes { policy } => routes(&policy),
         Command::Decide { request, json } => run_request(&request, if json { Output::Json } else { Output::Line }),
         Command::Explain { request } => run_request(&request, Output::Explain),
@@ -110,6 +129,7 @@ fn main() -> ExitCode {
         Command::Can(args) => can::run(&args),
         Command::Matrix(args) => matrix::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Import(args) => import::run(&args),
     }
 }
 
@@ -193,7 +213,7 @@ pub(crate) fn load_policy(path: &Path) -> Result<(LoadedPolicy, Engine), ExitCod
     }
 }
 
-fn check(path: &Path) -> ExitCode {
+fn check(path: &Path, openapi: Option<&Path>, strict: bool, json: bool) -> ExitCode {
     let loaded = match LoadedPolicy::from_path(path) {
         Ok(l) => l,
         Err(e) => {
@@ -206,14 +226,23 @@ fn check(path: &Path) -> ExitCode {
             for w in &compiled.warnings {
                 eprintln!("{w}");
             }
-            println!(
+            let line = format!(
                 "{}: ok ({} issuers, {} routes, {} warnings)",
                 path.display(),
                 compiled.engine.issuers().iter().count(),
                 compiled.engine.route_table().len(),
                 compiled.warnings.len()
             );
-            ExitCode::SUCCESS
+            // With `--json`, stdout holds the JSON object only.
+            if json {
+                eprintln!("{line}")
+            } else {
+                println!("{line}")
+            }
+            match openapi {
+                Some(spec) => check_openapi::run(&compiled.engine, spec, strict, json),
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             for d in &e.diagnostics {

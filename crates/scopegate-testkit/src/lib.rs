@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 pub mod fixtures;
 pub mod idps;
+pub mod openapi;
 #[cfg(feature = "server")]
 pub mod server;
 

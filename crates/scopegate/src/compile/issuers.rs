@@ -8,7 +8,7 @@ use crate::keys::{KeySet, KeyStore, is_hmac};
 use crate::model::profile::{ClaimRules, issuer_value, profile};
 use crate::model::{Issuer, IssuerTable};
 use crate::policy::spans::{IssuerSpans, entry};
-use crate::policy::{InlineJwks, IssuerSource};
+use crate::policy::{InlineJwks, IssuerSource, PLACEHOLDER_PREFIX};
 
 pub(super) fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
     let policy = ctx.policy;
@@ -26,6 +26,25 @@ pub(super) fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
             ctx.error(&subject, at_id.clone(), format!("issuer id `{}` is used twice", src.id));
         }
         seen_ids.push(&src.id);
+        if placeholders(ctx, &subject, src) {
+            // Reported field by field; the entry stays in the table (routes naming it are not
+            // errors too) but can verify nothing.
+            let Ok(index) = u16::try_from(i) else {
+                break;
+            };
+            table.push(Issuer {
+                index,
+                id: src.id.as_str().into(),
+                iss: format!("{PLACEHOLDER_PREFIX} issuers[{i}]>"),
+                profile: src.profile,
+                audiences: Vec::new(),
+                algorithms: Vec::new(),
+                claims: ClaimRules::for_issuer(src),
+                tenants: None,
+                keys: KeyStore::empty("the issuer has placeholders to fill in"),
+            });
+            continue;
+        }
         let iss = match issuer_value(src) {
             Ok(v) => v,
             Err(e) => {
@@ -79,6 +98,50 @@ pub(super) fn compile_issuers(ctx: &mut Ctx<'_>) -> IssuerTable {
         });
     }
     table
+}
+
+/// Reports every field of the entry that still holds a placeholder (`"<fill in: ..>"`, see
+/// [`PLACEHOLDER_PREFIX`]); true when there is one.
+fn placeholders(ctx: &mut Ctx<'_>, subject: &str, src: &IssuerSource) -> bool {
+    fn walk(value: &serde_json::Value, field: String, found: &mut Vec<(String, String)>) {
+        match value {
+            serde_json::Value::String(s) if s.starts_with(PLACEHOLDER_PREFIX) => found.push((field, s.clone())),
+            serde_json::Value::Array(items) => {
+                for (j, v) in items.iter().enumerate() {
+                    walk(v, format!("{field}[{j}]"), found);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let name = if field.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{field}.{k}")
+                    };
+                    walk(v, name, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if let Ok(value) = serde_json::to_value(src) {
+        walk(&value, String::new(), &mut found);
+    }
+    // In file order (the serialized entry's fields are sorted by name).
+    let mut located: Vec<_> = found
+        .iter()
+        .map(|(field, value)| (ctx.policy.locate_value(value, 0), field, value))
+        .collect();
+    located.sort_by_key(|(at, _, _)| at.as_ref().map(|l| (l.line, l.column)));
+    for (at, field, value) in located {
+        let what = value
+            .strip_prefix(PLACEHOLDER_PREFIX)
+            .map(|w| w.trim_start_matches(':').trim_end_matches('>').trim())
+            .unwrap_or_default();
+        ctx.error(subject, at, format!("`{field}` is a placeholder to fill in: {what}"));
+    }
+    !found.is_empty()
 }
 
 fn compile_algorithms(
@@ -237,4 +300,31 @@ fn network_keys(ctx: &mut Ctx<'_>, subject: &str, _src: &IssuerSource, _spans: &
     let message = format!("{reason}: tokens from this issuer fail with keys_unavailable");
     ctx.warn(subject, None, message);
     KeyStore::empty(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Format, LoadedPolicy, Severity};
+
+    #[test]
+    fn placeholders_are_errors_naming_each_field_in_file_order() {
+        let text = "version = 1\n[[issuers]]\nid = \"a\"\nissuer = \"<fill in: the iss>\"\naudiences = [\"x\", \"<fill in: the client id>\"]\n\n[[routes]]\nroute = \"GET /a\"\nrequire = \"issuer:a\"\n";
+        let p = LoadedPolicy::parse(text, Format::Toml, "p.toml").unwrap();
+        let Err(e) = Engine::compile(&p) else {
+            panic!("placeholders compiled")
+        };
+        let errors: Vec<String> = e
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "p.toml:4:11: error: issuers[0] `a`: `issuer` is a placeholder to fill in: the iss",
+                "p.toml:5:20: error: issuers[0] `a`: `audiences[1]` is a placeholder to fill in: the client id",
+            ]
+        );
+    }
 }

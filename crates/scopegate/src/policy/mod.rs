@@ -18,6 +18,17 @@ use serde::{Deserialize, Serialize};
 pub use lambda::{LambdaEventKind, LambdaHttpResponse, LambdaPolicyResources, LambdaSource};
 pub use settings::{CorsPreflight, IdentityCacheSource, JwksFetchSource, SettingsSource, Unmatched};
 
+/// How a placeholder value starts: `"<fill in: WHAT>"`. `scopegate import` writes one wherever
+/// its source leaves a value open (an issuer URL, a Cognito authorizer's app client ids), and
+/// the compiler rejects every issuer field that still holds one, naming the field and what to
+/// put there, so a half-imported policy can never be used by mistake.
+pub const PLACEHOLDER_PREFIX: &str = "<fill in";
+
+/// The placeholder for a value the policy author must fill in: `"<fill in: WHAT>"`.
+pub fn placeholder(what: &str) -> String {
+    format!("{PLACEHOLDER_PREFIX}: {what}>")
+}
+
 /// A whole policy file, as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
