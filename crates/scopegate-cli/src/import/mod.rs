@@ -143,6 +143,14 @@ pub(crate) fn read_document(path: &Path) -> Result<Value, String> {
 }
 
 /// YAML -> JSON, with non-string mapping keys (`200:`) as their text.
+/// The members of a JSON object by name. serde_json keeps document order or sorts, depending
+/// on features other crates of a build turn on; imports must not change with that.
+pub(crate) fn by_name(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut members: Vec<_> = map.iter().collect();
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    members
+}
+
 fn yaml_to_json(v: serde_norway::Value) -> Value {
     use serde_norway::Value as Y;
     match v {

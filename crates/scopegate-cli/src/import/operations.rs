@@ -47,7 +47,7 @@ pub(crate) struct Operation {
     pub notes: Vec<String>,
 }
 
-/// Every operation of `paths`, in document order.
+/// Every operation of `paths`, in path order.
 pub(crate) fn read_operations(
     doc: &Value,
     kind: Kind,
@@ -59,7 +59,7 @@ pub(crate) fn read_operations(
         return out;
     };
     let global = doc.get("security");
-    for (path, item) in paths {
+    for (path, item) in super::by_name(paths) {
         for (field, method) in METHODS {
             let Some(op) = item.get(field) else {
                 continue;
@@ -156,7 +156,7 @@ fn requirement(
 ) -> Result<Vec<Alternative>, String> {
     let mut issuer_sets: Vec<&[usize]> = Vec::new();
     let mut scopes: Vec<String> = Vec::new();
-    for (name, listed) in req {
+    for (name, listed) in super::by_name(req) {
         let Some((_, used)) = schemes.iter().find(|(n, _)| n == name) else {
             return Err(format!(
                 "security scheme `{name}` is not defined in components.securitySchemes"

@@ -32,7 +32,7 @@ pub(crate) fn read_schemes(doc: &Value) -> (Vec<(String, SchemeUse)>, Vec<Issuer
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    for (name, scheme) in schemes {
+    for (name, scheme) in super::by_name(schemes) {
         let used = match classify(name, scheme) {
             Ok(drafts) => SchemeUse::Issuers(drafts.into_iter().map(|d| add(&mut issuers, d)).collect()),
             Err(reason) => SchemeUse::Unsupported(reason),
