@@ -8,13 +8,13 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use pin_project_lite::pin_project;
-use scopegate::unverified::is_cors_preflight;
+use scopegate::unverified::{ambiguous_path, is_cors_preflight};
 use scopegate::{AuthRequest, Decision, Engine};
 use tower::{Layer, Service};
 use tracing::Instrument as _;
 use tracing::instrument::Instrumented;
 
-use crate::extract::{TokenSource, ambiguous_path};
+use crate::extract::TokenSource;
 use crate::handle::{EngineHandle, ShadowStats};
 use crate::render::{self, ChallengeStyle};
 

@@ -1,5 +1,6 @@
-//! The untrusted side of a request: credentials as adapters find them, and a compact JWS read
-//! without trusting it (size cap, strict JSON, header fields).
+//! The untrusted side of a request: credentials as adapters find them, request paths that
+//! routers could read differently, and a compact JWS read without trusting it (size cap, strict
+//! JSON, header fields).
 //!
 //! Nothing here verifies anything, which is why the module is named for it (the way
 //! jsonwebtoken names `insecure_decode`). [`peek`] only chooses the issuer and the key; every
@@ -7,6 +8,7 @@
 
 mod credentials;
 mod json;
+mod path;
 
 use std::fmt;
 
@@ -17,6 +19,7 @@ use serde_json::{Map, Value};
 
 pub use credentials::{Credentials, Scheme, is_cors_preflight};
 use json::parse_strict;
+pub use path::ambiguous_path;
 
 use crate::reason::{ReasonCode, Rejection};
 use crate::text::printable;
