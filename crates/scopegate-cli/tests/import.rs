@@ -4,46 +4,14 @@
 //! plain documents). Requests no route matches are denied.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use common::{data, scopegate, text, workfile};
 
 use scopegate_testkit::fixtures::{asgardeo_claims, jwks_inline, keys};
 use scopegate_testkit::idps::{Kind, cognito_claims, idp_keys, okta_claims, sign_cognito, sign_okta};
 use scopegate_testkit::{TestKey, TokenBuilder, now};
 use serde_json::{Value, json};
-
-fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/import")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn scopegate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scopegate"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn workfile(name: &str, content: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-import-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path
-}
 
 /// `scopegate import` output (exit 0 expected).
 fn import(spec: &str, extra: &[&str]) -> String {
@@ -53,8 +21,8 @@ fn import(spec: &str, extra: &[&str]) -> String {
 }
 
 /// `check` on a policy text: exit code and stderr.
-fn check(policy: &Path) -> (i32, String) {
-    let out = scopegate(&["check", policy.to_str().unwrap()]);
+fn check(policy: &str) -> (i32, String) {
+    let out = scopegate(&["check", policy]);
     (out.status.code().unwrap(), text(&out.stderr))
 }
 
@@ -79,10 +47,9 @@ fn with_keys(policy: &str, id: &str, key: &TestKey) -> String {
 type Row<'a> = (&'a str, &'a str, Option<&'a str>, u16, Option<&'a str>);
 
 /// Runs `decide --json` for each row.
-fn decide_table(policy: &Path, rows: &[Row<'_>]) {
+fn decide_table(policy: &str, rows: &[Row<'_>]) {
     for (method, path, token, status, code) in rows {
-        let p = policy.to_str().unwrap();
-        let mut args = vec!["decide", p, "--method", method, "--path", path, "--json"];
+        let mut args = vec!["decide", policy, "--method", method, "--path", path, "--json"];
         if let Some(t) = token {
             args.extend(["--token", t]);
         }

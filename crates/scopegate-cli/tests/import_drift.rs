@@ -3,46 +3,14 @@
 //! the testkit and imported back grants the same access.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use common::{data, scopegate, text, workfile};
 
 use proptest::prelude::*;
 use scopegate::{Engine, Format, LoadedPolicy, access_changes};
 use scopegate_testkit::openapi::{ExportAccess, ExportRoute, openapi_document};
 use serde_json::{Value, json};
-
-fn scopegate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scopegate"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn workfile(name: &str, content: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "scopegate-drift-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path.display().to_string()
-}
-
-fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/import")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 /// An HTTP API export with the shapes of the developer guide: a JWT authorizer, a Lambda
 /// (REQUEST) authorizer, `x-amazon-apigateway-any-method`, `/{proxy+}` and `$default`.
