@@ -2,24 +2,16 @@
 //! shapes, exit codes, file:line:col errors) and the HTML matrix rendered in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::workdir;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use scopegate_testkit::fixtures::{A0_AUD, A0_ISS, A0_ROLES, Rule, a0b, auth0_issuer, keys, routes};
 use scopegate_testkit::{jwks, now};
 use serde_json::{Value, json};
-
-fn workdir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-authoring-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    dir
-}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies")

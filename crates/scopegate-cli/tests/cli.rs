@@ -1,9 +1,12 @@
 //! The command-line contract: JSON keys, exit codes, diagnostics.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::workdir;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use scopegate_testkit::fixtures::{
     A0_AUD, A0_ISS, A0_ROLES, IDP_ISS, Rule, a0b, auth0_issuer, fusion_issuer, jwks_uri_policy_text, keys, routes,
@@ -11,17 +14,6 @@ use scopegate_testkit::fixtures::{
 use scopegate_testkit::server::{Idp, Jwks};
 use scopegate_testkit::{TestKey, TokenBuilder, jwks, now};
 use serde_json::{Value, json};
-
-fn workdir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    dir
-}
 
 struct Setup {
     dir: PathBuf,

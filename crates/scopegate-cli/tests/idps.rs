@@ -2,26 +2,17 @@
 //! tokens shaped as each vendor documents them (scopegate-testkit `idps`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::workdir;
+
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use scopegate_testkit::fixtures::{IDP_AUD, IDP_ISS, Rule, plain_issuer, routes};
 use scopegate_testkit::idps::*;
 use serde_json::{Value, json};
-
-fn workdir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-cli-idps-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    dir
-}
 
 fn policy() -> String {
     let dir = workdir();
