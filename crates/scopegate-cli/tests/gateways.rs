@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serve_support::{Gateway, Sidecar, Upstream, available, example, free_port, request};
 use scopegate_testkit::fixtures::auth0_token;
+use serve_support::{Gateway, Sidecar, Upstream, available, example, free_port, request};
 
 const SUBJECT: &str = "auth0|602c0dcab993d10073daf680";
 
@@ -30,7 +30,16 @@ fn exercise(listen: u16) {
     let user = format!("Bearer {}", auth0_token("openid", &[]));
 
     // Allowed with a token: the upstream sees scopegate's identity, not the client's.
-    let r = request(listen, "POST", "/pets?x=1", &[("Authorization", &admin), ("X-Auth-Subject", "forged"), ("X-Auth-Roles", "root")]);
+    let r = request(
+        listen,
+        "POST",
+        "/pets?x=1",
+        &[
+            ("Authorization", &admin),
+            ("X-Auth-Subject", "forged"),
+            ("X-Auth-Roles", "root"),
+        ],
+    );
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.body.contains(&format!("x-auth-subject: {SUBJECT}\n")), "{}", r.body);
     assert!(r.body.contains("x-auth-issuer: auth0\n"), "{}", r.body);
@@ -38,18 +47,41 @@ fn exercise(listen: u16) {
     assert!(!r.body.contains("forged") && !r.body.contains("root"), "{}", r.body);
 
     // Anonymous route: allowed, and a forged identity is dropped, not passed on.
-    let r = request(listen, "GET", "/pets", &[("X-Auth-Subject", "forged"), ("X-Auth-Issuer", "auth0")]);
+    let r = request(
+        listen,
+        "GET",
+        "/pets",
+        &[("X-Auth-Subject", "forged"), ("X-Auth-Issuer", "auth0")],
+    );
     assert_eq!(r.status, 200, "{r:?}");
-    assert!(!r.body.contains("forged") && !r.body.contains("x-auth-issuer: auth0"), "{}", r.body);
+    assert!(
+        !r.body.contains("forged") && !r.body.contains("x-auth-issuer: auth0"),
+        "{}",
+        r.body
+    );
 
     // A client describing another request cannot make a protected route anonymous.
-    let r = request(listen, "POST", "/pets", &[("X-Original-URI", "/pets"), ("X-Original-Method", "GET"), ("X-Forwarded-Uri", "/pets"), ("X-Forwarded-Method", "GET")]);
+    let r = request(
+        listen,
+        "POST",
+        "/pets",
+        &[
+            ("X-Original-URI", "/pets"),
+            ("X-Original-Method", "GET"),
+            ("X-Forwarded-Uri", "/pets"),
+            ("X-Forwarded-Method", "GET"),
+        ],
+    );
     assert_eq!(r.status, 401, "{r:?}");
 
     // 401 with the challenge; 403 for a valid token without the role.
     let r = request(listen, "POST", "/pets", &[]);
     assert_eq!(r.status, 401, "{r:?}");
-    assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer realm=\"api\""), "{r:?}");
+    assert_eq!(
+        r.header("www-authenticate").as_deref(),
+        Some("Bearer realm=\"api\""),
+        "{r:?}"
+    );
     let r = request(listen, "POST", "/pets", &[("Authorization", &user)]);
     assert_eq!(r.status, 403, "{r:?}");
     // An ambiguous path never reaches the upstream.
@@ -132,7 +164,12 @@ fn sighup_reload_under_traffic_loses_no_request() {
     }
     stop.store(true, Ordering::SeqCst);
     let failures: Vec<u16> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
-    assert!(failures.is_empty(), "{} of {} requests failed: {failures:?}", failures.len(), sent.load(Ordering::SeqCst));
+    assert!(
+        failures.is_empty(),
+        "{} of {} requests failed: {failures:?}",
+        failures.len(),
+        sent.load(Ordering::SeqCst)
+    );
     assert!(sent.load(Ordering::SeqCst) > 50, "too little traffic");
     assert!(reloads >= 6);
 
@@ -149,7 +186,10 @@ fn sighup_reload_under_traffic_loses_no_request() {
     sidecar.rewrite("version = 1\n[[routes]]\nroute = \"GET /x\"\nrequire = \"scope:\"\n");
     sidecar.signal("HUP");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(request(listen, "POST", "/pets", &[("Authorization", &token)]).status, 403);
+    assert_eq!(
+        request(listen, "POST", "/pets", &[("Authorization", &token)]).status,
+        403
+    );
 }
 
 /// `/metrics`, JSON logs without token material, and a clean exit on SIGTERM.
@@ -184,7 +224,10 @@ fn metrics_logs_and_graceful_shutdown() {
     let (status, stderr) = sidecar.terminate();
     assert!(status.success(), "{status:?}\n{stderr}");
     let signature = token.rsplit('.').next().unwrap();
-    assert!(!stderr.contains(signature) && !stderr.contains(&token[..30]), "{stderr}");
+    assert!(
+        !stderr.contains(signature) && !stderr.contains(&token[..30]),
+        "{stderr}"
+    );
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() >= 3, "{stderr}");
     for line in &lines {

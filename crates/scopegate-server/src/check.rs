@@ -46,7 +46,12 @@ impl Outcome {
     /// 403 for a target that policy and upstream could read differently: gateways pass only
     /// 401 and 403 on, so the tower layer's 400 becomes a 403 here.
     fn refused(why: &'static str) -> Outcome {
-        tracing::info!(decision = "deny", reason_code = "ambiguous_path", why, "scopegate refused the original request");
+        tracing::info!(
+            decision = "deny",
+            reason_code = "ambiguous_path",
+            why,
+            "scopegate refused the original request"
+        );
         Outcome::Deny {
             status: StatusCode::FORBIDDEN,
             challenge: None,
@@ -64,7 +69,12 @@ pub(crate) async fn check(engine: &EngineHandle, config: &ServerConfig, original
     if let Some(why) = ambiguous_path(path) {
         return Outcome::refused(why);
     }
-    if original.method.is_empty() || !original.method.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if original.method.is_empty()
+        || !original
+            .method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Outcome::refused("the original method is not a method name");
     }
     let engine = engine.current();
@@ -72,10 +82,10 @@ pub(crate) async fn check(engine: &EngineHandle, config: &ServerConfig, original
         .preflight(original.preflight)
         .credentials(original.credentials);
     let mut decision = engine.decide(&request);
-    if let Some(fetch) = engine.key_fetch(&decision, request.token) {
-        if engine.fetch_keys(&fetch).await {
-            decision = engine.decide(&request);
-        }
+    if let Some(fetch) = engine.key_fetch(&decision, request.token)
+        && engine.fetch_keys(&fetch).await
+    {
+        decision = engine.decide(&request);
     }
     tracing::info!(
         method = original.method,
@@ -93,7 +103,12 @@ pub(crate) async fn check(engine: &EngineHandle, config: &ServerConfig, original
 }
 
 fn deny(status: StatusCode, config: &ServerConfig, denial: &Denial) -> Outcome {
-    let value = challenge(ChallengeStyle::Rfc6750, &config.realm, denial.code, &denial.missing_scopes);
+    let value = challenge(
+        ChallengeStyle::Rfc6750,
+        &config.realm,
+        denial.code,
+        &denial.missing_scopes,
+    );
     Outcome::Deny {
         status,
         challenge: Some(HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))),
@@ -128,7 +143,10 @@ fn value(name: &HeaderName, text: Option<String>) -> Option<HeaderValue> {
 fn identity_headers(config: &ServerConfig, identity: Option<&Identity>) -> Vec<(HeaderName, Option<HeaderValue>)> {
     let h = &config.identity;
     let mut pairs: Vec<(HeaderName, Option<String>)> = vec![
-        (h.subject.clone(), identity.and_then(|i| i.subject()).map(str::to_string)),
+        (
+            h.subject.clone(),
+            identity.and_then(|i| i.subject()).map(str::to_string),
+        ),
         (h.issuer.clone(), identity.map(|i| i.issuer_id().to_string())),
         (h.client.clone(), identity.and_then(|i| i.client()).map(str::to_string)),
         (h.scopes.clone(), identity.map(|i| i.scopes().join(" "))),

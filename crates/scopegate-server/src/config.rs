@@ -160,9 +160,17 @@ mod tests {
         assert!(ServerConfig::new(&source, &Overrides::new(Some("localhost".into()), None)).is_err());
         let mut bad = ServerSource::default();
         bad.identity_headers.subject = "X Auth".into();
-        assert!(matches!(ServerConfig::new(&bad, &Overrides::default()), Err(ConfigError::HeaderName { .. })));
-        let mut bad = ServerSource::default();
-        bad.envoy_path_prefix = "/envoy/".into();
-        assert!(matches!(ServerConfig::new(&bad, &Overrides::default()), Err(ConfigError::Prefix(_))));
+        assert!(matches!(
+            ServerConfig::new(&bad, &Overrides::default()),
+            Err(ConfigError::HeaderName { .. })
+        ));
+        let bad = ServerSource {
+            envoy_path_prefix: "/envoy/".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            ServerConfig::new(&bad, &Overrides::default()),
+            Err(ConfigError::Prefix(_))
+        ));
     }
 }

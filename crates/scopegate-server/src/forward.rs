@@ -76,7 +76,9 @@ fn preflight(method: &str, headers: &HeaderMap) -> bool {
 pub(crate) async fn forward_auth(State(app): State<App>, headers: HeaderMap) -> Response<Body> {
     let outcome = match described(&headers, app.config.original) {
         Described::Missing => {
-            tracing::error!("forward-auth request without X-Original-Method/URI or X-Forwarded-Method/Uri: check the gateway configuration");
+            tracing::error!(
+                "forward-auth request without X-Original-Method/URI or X-Forwarded-Method/Uri: check the gateway configuration"
+            );
             Outcome::Misconfigured("the gateway did not describe the original request")
         }
         Described::Ambiguous => Outcome::Deny {

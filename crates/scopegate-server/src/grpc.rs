@@ -1,8 +1,6 @@
 //! Envoy's gRPC ext_authz service: `envoy.service.auth.v3.Authorization/Check`.
 
-use envoy_types::ext_authz::v3::pb::{
-    Authorization, CheckRequest, CheckResponse, HeaderAppendAction, HttpStatusCode,
-};
+use envoy_types::ext_authz::v3::pb::{Authorization, CheckRequest, CheckResponse, HeaderAppendAction, HttpStatusCode};
 use envoy_types::ext_authz::v3::{CheckResponseExt, DeniedHttpResponseBuilder, OkHttpResponseBuilder};
 use scopegate::unverified::{Credentials, Scheme, is_cors_preflight};
 use tonic::{Request, Response, Status};
@@ -36,7 +34,12 @@ fn answer(outcome: Outcome) -> CheckResponse {
                 // reaches the upstream.
                 match value.as_ref().and_then(|v| v.to_str().ok()) {
                     Some(v) => {
-                        ok.add_header(name.as_str(), v, Some(HeaderAppendAction::OverwriteIfExistsOrAdd), false);
+                        ok.add_header(
+                            name.as_str(),
+                            v,
+                            Some(HeaderAppendAction::OverwriteIfExistsOrAdd),
+                            false,
+                        );
                     }
                     None => {
                         ok.remove_header(name.as_str());
@@ -61,7 +64,9 @@ fn answer(outcome: Outcome) -> CheckResponse {
         Outcome::Misconfigured(why) => {
             let mut denied = DeniedHttpResponseBuilder::new();
             denied.set_http_status(http_status(status));
-            response.set_status(Status::invalid_argument(why)).set_http_response(denied);
+            response
+                .set_status(Status::invalid_argument(why))
+                .set_http_response(denied);
         }
     }
     response
@@ -71,7 +76,11 @@ fn answer(outcome: Outcome) -> CheckResponse {
 impl Authorization for GrpcCheck {
     async fn check(&self, request: Request<CheckRequest>) -> Result<Response<CheckResponse>, Status> {
         let request = request.into_inner();
-        let http = request.attributes.as_ref().and_then(|a| a.request.as_ref()).and_then(|r| r.http.as_ref());
+        let http = request
+            .attributes
+            .as_ref()
+            .and_then(|a| a.request.as_ref())
+            .and_then(|r| r.http.as_ref());
         let outcome = match http {
             None => Outcome::Misconfigured("the check request carries no HTTP request attributes"),
             Some(http) if http.method.is_empty() || http.path.is_empty() => {

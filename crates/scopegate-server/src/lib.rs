@@ -143,7 +143,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let sidecar = Sidecar::new(engine.clone(), config.clone(), install_prometheus());
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let http = TcpListener::bind(config.listen()).await.map_err(io("binding the HTTP listener"))?;
+    let http = TcpListener::bind(config.listen())
+        .await
+        .map_err(io("binding the HTTP listener"))?;
     tracing::info!(listen = %config.listen(), "forward-auth listening");
     let grpc = match config.grpc_listen() {
         Some(addr) => {
@@ -155,7 +157,11 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     };
     // Signal handlers first: a SIGHUP or SIGTERM from here on is handled, never fatal.
     let terminate = tokio::spawn(reload::on_terminate(stop_tx));
-    let hangup = tokio::spawn(reload::on_sighup(engine.clone(), options.policy.clone(), stop_rx.clone()));
+    let hangup = tokio::spawn(reload::on_sighup(
+        engine.clone(),
+        options.policy.clone(),
+        stop_rx.clone(),
+    ));
     let warm = engine.current();
     tokio::spawn(async move {
         warm.warm_up().await;

@@ -30,7 +30,11 @@ pub async fn reload(engine: &EngineHandle, path: &std::path::Path) -> bool {
 }
 
 /// Reloads on every SIGHUP until shutdown.
-pub(crate) async fn on_sighup(engine: EngineHandle, path: PathBuf, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+pub(crate) async fn on_sighup(
+    engine: EngineHandle,
+    path: PathBuf,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     loop {
         tokio::select! {

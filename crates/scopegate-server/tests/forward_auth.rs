@@ -18,9 +18,20 @@ async fn auth(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> reqwest::
 async fn allow_carries_identity_headers_and_denials_carry_the_challenge() {
     let (addr, _) = start("").await;
     let admin = format!("Bearer {}", auth0_token("openid", &["admin"]));
-    let r = auth(addr, &[("x-original-method", "POST"), ("x-original-uri", "/pets?debug=1"), ("authorization", &admin)]).await;
+    let r = auth(
+        addr,
+        &[
+            ("x-original-method", "POST"),
+            ("x-original-uri", "/pets?debug=1"),
+            ("authorization", &admin),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(header(&r, "x-auth-subject").as_deref(), Some("auth0|602c0dcab993d10073daf680"));
+    assert_eq!(
+        header(&r, "x-auth-subject").as_deref(),
+        Some("auth0|602c0dcab993d10073daf680")
+    );
     assert_eq!(header(&r, "x-auth-issuer").as_deref(), Some("auth0"));
     assert_eq!(header(&r, "x-auth-client").as_deref(), Some("spa-client"));
     assert_eq!(header(&r, "x-auth-scopes").as_deref(), Some("openid"));
@@ -35,25 +46,64 @@ async fn allow_carries_identity_headers_and_denials_carry_the_challenge() {
 
     // Valid token without the role: 403 with the insufficient_scope challenge.
     let user = format!("Bearer {}", auth0_token("openid", &[]));
-    let r = auth(addr, &[("x-forwarded-method", "POST"), ("x-forwarded-uri", "/pets"), ("authorization", &user)]).await;
+    let r = auth(
+        addr,
+        &[
+            ("x-forwarded-method", "POST"),
+            ("x-forwarded-uri", "/pets"),
+            ("authorization", &user),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 403);
-    assert!(header(&r, "www-authenticate").unwrap().contains("error=\"insufficient_scope\""));
+    assert!(
+        header(&r, "www-authenticate")
+            .unwrap()
+            .contains("error=\"insufficient_scope\"")
+    );
 
     // Expired token: 401 invalid_token.
     let mut claims = auth0_claims("openid", &["admin"]);
     claims["exp"] = serde_json::json!(1);
     let expired = format!("Bearer {}", a0b(claims).sign(&keys().auth0));
-    let r = auth(addr, &[("x-original-method", "POST"), ("x-original-uri", "/pets"), ("authorization", &expired)]).await;
+    let r = auth(
+        addr,
+        &[
+            ("x-original-method", "POST"),
+            ("x-original-uri", "/pets"),
+            ("authorization", &expired),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 401);
-    assert!(header(&r, "www-authenticate").unwrap().contains("error=\"invalid_token\""));
+    assert!(
+        header(&r, "www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
 }
 
 #[tokio::test]
 async fn anonymous_allow_clears_every_identity_header() {
     let (addr, _) = start("").await;
-    let r = auth(addr, &[("x-original-method", "GET"), ("x-original-uri", "/pets"), ("x-auth-subject", "admin")]).await;
+    let r = auth(
+        addr,
+        &[
+            ("x-original-method", "GET"),
+            ("x-original-uri", "/pets"),
+            ("x-auth-subject", "admin"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    for h in ["x-auth-subject", "x-auth-issuer", "x-auth-client", "x-auth-scopes", "x-auth-roles", "x-auth-azp"] {
+    for h in [
+        "x-auth-subject",
+        "x-auth-issuer",
+        "x-auth-client",
+        "x-auth-scopes",
+        "x-auth-roles",
+        "x-auth-azp",
+    ] {
         assert_eq!(header(&r, h).as_deref(), Some(""), "{h}");
     }
 }
@@ -83,13 +133,32 @@ async fn attacker_descriptions_are_refused() {
     // A client adds the pair its gateway does not set, pointing at an anonymous route.
     let r = auth(
         addr,
-        &[("x-original-method", "GET"), ("x-original-uri", "/pets"), ("x-forwarded-method", "POST"), ("x-forwarded-uri", "/pets")],
+        &[
+            ("x-original-method", "GET"),
+            ("x-original-uri", "/pets"),
+            ("x-forwarded-method", "POST"),
+            ("x-forwarded-uri", "/pets"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 403);
     // Paths the upstream could read differently from the policy.
-    for uri in ["/pets/%2e%2e/pets", "/pets//7", "/pets/%2F7", "pets", "http://evil/pets"] {
-        let r = auth(addr, &[("x-original-method", "GET"), ("x-original-uri", uri), ("authorization", &user)]).await;
+    for uri in [
+        "/pets/%2e%2e/pets",
+        "/pets//7",
+        "/pets/%2F7",
+        "pets",
+        "http://evil/pets",
+    ] {
+        let r = auth(
+            addr,
+            &[
+                ("x-original-method", "GET"),
+                ("x-original-uri", uri),
+                ("authorization", &user),
+            ],
+        )
+        .await;
         assert_eq!(r.status(), 403, "{uri}");
     }
     // A repeated description header.
@@ -103,8 +172,19 @@ async fn attacker_descriptions_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 403);
     // A bad signature is 401 whatever the route.
-    let forged = format!("Bearer {}", a0b(auth0_claims("openid", &["admin"])).sign(&keys().asg_rs));
-    let r = auth(addr, &[("x-original-method", "POST"), ("x-original-uri", "/pets"), ("authorization", &forged)]).await;
+    let forged = format!(
+        "Bearer {}",
+        a0b(auth0_claims("openid", &["admin"])).sign(&keys().asg_rs)
+    );
+    let r = auth(
+        addr,
+        &[
+            ("x-original-method", "POST"),
+            ("x-original-uri", "/pets"),
+            ("authorization", &forged),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -113,13 +193,23 @@ async fn envoy_http_mode_reads_method_and_path_after_the_prefix() {
     let (addr, _) = start("envoy_path_prefix = \"/ext\"").await;
     let admin = format!("Bearer {}", auth0_token("pets:buy", &["admin"]));
     let c = client();
-    let r = c.get(format!("http://{addr}/ext/pets/7?x=1")).header("authorization", &admin).send().await.unwrap();
+    let r = c
+        .get(format!("http://{addr}/ext/pets/7?x=1"))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "x-auth-issuer").as_deref(), Some("auth0"));
     let r = c.post(format!("http://{addr}/ext/pets")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(header(&r, "www-authenticate").as_deref(), Some("Bearer realm=\"api\""));
-    let r = c.delete(format!("http://{addr}/ext/pets/7")).header("authorization", &admin).send().await.unwrap();
+    let r = c
+        .delete(format!("http://{addr}/ext/pets/7"))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let r = c.get(format!("http://{addr}/ext/pets//7")).send().await.unwrap();
     assert_eq!(r.status(), 403);
@@ -132,8 +222,17 @@ async fn envoy_http_mode_reads_method_and_path_after_the_prefix() {
 async fn health_and_readiness_with_offline_keys() {
     let (addr, _) = start("").await;
     let c = client();
-    assert_eq!(c.get(format!("http://{addr}/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(format!("http://{addr}/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(format!("http://{addr}/healthz")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("http://{addr}/readyz")).send().await.unwrap().status(),
+        200
+    );
     // No recorder in this sidecar.
-    assert_eq!(c.get(format!("http://{addr}/metrics")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        c.get(format!("http://{addr}/metrics")).send().await.unwrap().status(),
+        404
+    );
 }

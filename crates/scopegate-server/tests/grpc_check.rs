@@ -5,12 +5,12 @@ mod common;
 
 use std::collections::HashMap;
 
+use envoy_types::ext_authz::v3::pb::HeaderAppendAction;
 use envoy_types::pb::envoy::service::auth::v3::attribute_context::{HttpRequest, Request as AttrRequest};
 use envoy_types::pb::envoy::service::auth::v3::authorization_client::AuthorizationClient;
 use envoy_types::pb::envoy::service::auth::v3::check_response::HttpResponse;
 use envoy_types::pb::envoy::service::auth::v3::{AttributeContext, CheckRequest, CheckResponse};
 use scopegate_testkit::fixtures::auth0_token;
-use envoy_types::ext_authz::v3::pb::HeaderAppendAction;
 use tonic::transport::Channel;
 
 async fn grpc() -> AuthorizationClient<Channel> {
@@ -75,27 +75,48 @@ async fn check_allows_with_identity_headers_and_removes_the_unset_ones() {
     let mut client = grpc().await;
     let admin = format!("Bearer {}", auth0_token("openid", &["admin"]));
     let resp = client
-        .check(request("POST", "/pets?x=1", &[("authorization", &admin), ("x-auth-client", "forged")]))
+        .check(request(
+            "POST",
+            "/pets?x=1",
+            &[("authorization", &admin), ("x-auth-client", "forged")],
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(code(&resp), 0, "{resp:?}");
-    assert_eq!(header(&resp, "x-auth-subject").as_deref(), Some("auth0|602c0dcab993d10073daf680"));
+    assert_eq!(
+        header(&resp, "x-auth-subject").as_deref(),
+        Some("auth0|602c0dcab993d10073daf680")
+    );
     assert_eq!(header(&resp, "x-auth-roles").as_deref(), Some("admin"));
     let Some(HttpResponse::OkResponse(ok)) = &resp.http_response else {
         panic!("{resp:?}")
     };
     // Overwrite, never append to what the client sent.
-    assert!(ok.headers.iter().all(|h| h.append_action == HeaderAppendAction::OverwriteIfExistsOrAdd as i32), "{ok:?}");
+    assert!(
+        ok.headers
+            .iter()
+            .all(|h| h.append_action == HeaderAppendAction::OverwriteIfExistsOrAdd as i32),
+        "{ok:?}"
+    );
 
     // Anonymous route: every identity header is removed upstream.
-    let resp = client.check(request("GET", "/pets", &[("x-auth-subject", "admin")])).await.unwrap().into_inner();
+    let resp = client
+        .check(request("GET", "/pets", &[("x-auth-subject", "admin")]))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(code(&resp), 0);
     let Some(HttpResponse::OkResponse(ok)) = &resp.http_response else {
         panic!("{resp:?}")
     };
     assert!(ok.headers.is_empty());
-    assert!(ok.headers_to_remove.iter().any(|h| h.eq_ignore_ascii_case("x-auth-subject")), "{ok:?}");
+    assert!(
+        ok.headers_to_remove
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("x-auth-subject")),
+        "{ok:?}"
+    );
 }
 
 #[tokio::test]
@@ -104,15 +125,30 @@ async fn check_denies_with_status_and_challenge() {
     let resp = client.check(request("POST", "/pets", &[])).await.unwrap().into_inner();
     assert_eq!(code(&resp), tonic::Code::Unauthenticated as i32);
     assert_eq!(denied_status(&resp), Some(401));
-    assert_eq!(header(&resp, "www-authenticate").as_deref(), Some("Bearer realm=\"api\""));
+    assert_eq!(
+        header(&resp, "www-authenticate").as_deref(),
+        Some("Bearer realm=\"api\"")
+    );
 
     let user = format!("Bearer {}", auth0_token("openid", &[]));
-    let resp = client.check(request("POST", "/pets", &[("authorization", &user)])).await.unwrap().into_inner();
+    let resp = client
+        .check(request("POST", "/pets", &[("authorization", &user)]))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(code(&resp), tonic::Code::PermissionDenied as i32);
     assert_eq!(denied_status(&resp), Some(403));
-    assert!(header(&resp, "www-authenticate").unwrap().contains("insufficient_scope"));
+    assert!(
+        header(&resp, "www-authenticate")
+            .unwrap()
+            .contains("insufficient_scope")
+    );
 
-    let resp = client.check(request("GET", "/pets/%2e%2e/admin", &[])).await.unwrap().into_inner();
+    let resp = client
+        .check(request("GET", "/pets/%2e%2e/admin", &[]))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(denied_status(&resp), Some(403));
 
     // No HTTP attributes: a configuration error, never OK.

@@ -1,6 +1,12 @@
 //! Processes for the gateway tests: `scopegate serve`, nginx, Caddy, an echoing upstream, and a
 //! plain HTTP/1.1 client. Everything binds 127.0.0.1 and lives in its own temp folder.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -40,7 +46,9 @@ pub fn free_port() -> u16 {
 
 /// A file of `examples/gateways/`.
 pub fn example(file: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/gateways").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/gateways")
+        .join(file);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -52,10 +60,12 @@ pub fn policy(post_role: &str) -> String {
     let require = format!("role:{post_role}");
     let list: Vec<(&str, Rule<'_>)> = PETS_ROUTES
         .iter()
-        .map(|(k, r)| match (*k, post_role.is_empty() || post_role.starts_with('#')) {
-            ("POST /pets", false) => (*k, Rule::Require(&require)),
-            _ => (*k, *r),
-        })
+        .map(
+            |(k, r)| match (*k, post_role.is_empty() || post_role.starts_with('#')) {
+                ("POST /pets", false) => (*k, Rule::Require(&require)),
+                _ => (*k, *r),
+            },
+        )
         .collect();
     text.push_str(&routes(&list));
     if post_role.starts_with('#') {
@@ -68,7 +78,10 @@ fn wait_for_port(port: u16, what: &str, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            panic!("{what} did not listen on {port}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+            panic!(
+                "{what} did not listen on {port}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -101,14 +114,23 @@ impl Sidecar {
         let port = free_port();
         let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
-            .args(["serve", dir.join("policy.toml").to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "serve",
+                dir.join("policy.toml").to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .unwrap();
         wait_for_port(port, "scopegate serve", &dir.join("stderr.log"));
-        Sidecar { port, child: Some(child), dir }
+        Sidecar {
+            port,
+            child: Some(child),
+            dir,
+        }
     }
 
     /// Replaces the policy file in one step (rename), as a deployment would.
@@ -158,7 +180,14 @@ impl Gateway {
         );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
         let child = Command::new(binary("nginx"))
-            .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf"), "-e", &format!("{d}/error.log")])
+            .args([
+                "-p",
+                &d.to_string(),
+                "-c",
+                &format!("{d}/nginx.conf"),
+                "-e",
+                &format!("{d}/error.log"),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -173,7 +202,13 @@ impl Gateway {
         std::fs::write(dir.join("Caddyfile"), caddyfile).unwrap();
         let log = std::fs::File::create(dir.join("caddy.log")).unwrap();
         let child = Command::new(binary("caddy"))
-            .args(["run", "--config", dir.join("Caddyfile").to_str().unwrap(), "--adapter", "caddyfile"])
+            .args([
+                "run",
+                "--config",
+                dir.join("Caddyfile").to_str().unwrap(),
+                "--adapter",
+                "caddyfile",
+            ])
             .env("HOME", &dir)
             .env("XDG_DATA_HOME", dir.join("data"))
             .env("XDG_CONFIG_HOME", dir.join("config"))
@@ -226,7 +261,11 @@ fn echo(stream: TcpStream) {
         }
     }
     let mut out = &stream;
-    let _ = write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let _ = write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
 }
 
 /// A response as the client read it.
@@ -239,7 +278,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -247,7 +289,8 @@ impl Reply {
 pub fn request(port: u16, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\n");
+    let mut head =
+        format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -258,12 +301,18 @@ pub fn request(port: u16, method: &str, target: &str, headers: &[(&str, &str)]) 
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     let body = if chunked { dechunk(body) } else { body.to_string() };
     Reply { status, headers, body }
 }

@@ -119,11 +119,23 @@ mod tests {
         assert_eq!(p.server.identity_headers.subject, "X-User");
         assert_eq!(p.server.identity_headers.roles, "X-Auth-Roles");
         assert_eq!(p.server.token_header, "Authorization");
-        assert_eq!(p.server.claim_headers.get("email").map(String::as_str), Some("X-Auth-Email"));
-        let again = LoadedPolicy::parse(&p.to_toml().unwrap(), Format::Toml, "t").unwrap().source;
+        assert_eq!(
+            p.server.claim_headers.get("email").map(String::as_str),
+            Some("X-Auth-Email")
+        );
+        let again = LoadedPolicy::parse(&p.to_toml().unwrap(), Format::Toml, "t")
+            .unwrap()
+            .source;
         assert_eq!(again.server, p.server);
-        for bad in ["[server]\nport = 1\n", "[server.identity_headers]\nemail = \"x\"\n", "[server]\noriginal_request = \"both\"\n"] {
-            assert!(LoadedPolicy::parse(&format!("version = 1\n{bad}"), Format::Toml, "p").is_err(), "{bad}");
+        for bad in [
+            "[server]\nport = 1\n",
+            "[server.identity_headers]\nemail = \"x\"\n",
+            "[server]\noriginal_request = \"both\"\n",
+        ] {
+            assert!(
+                LoadedPolicy::parse(&format!("version = 1\n{bad}"), Format::Toml, "p").is_err(),
+                "{bad}"
+            );
         }
     }
 }
