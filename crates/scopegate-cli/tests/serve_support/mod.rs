@@ -120,7 +120,7 @@ impl Sidecar {
                 "--listen",
                 &format!("127.0.0.1:{port}"),
             ])
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,scopegate_server=debug")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
