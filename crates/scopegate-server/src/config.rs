@@ -26,8 +26,8 @@ pub enum ConfigError {
         /// What it holds.
         value: String,
     },
-    /// The Envoy path prefix must start with `/` and not end with it.
-    #[error("server.envoy_path_prefix: `{0}` must start with `/` and not end with `/`")]
+    /// The Envoy path prefix must be a plain path: starts with `/`, does not end with it.
+    #[error("server.envoy_path_prefix: `{0}` must be a plain path (letters, digits, `-_./`) starting and not ending with `/`")]
     Prefix(String),
 }
 
@@ -97,7 +97,11 @@ impl ServerConfig {
             .map(|a| address("grpc_listen", a))
             .transpose()?;
         let prefix = &source.envoy_path_prefix;
-        if !prefix.starts_with('/') || prefix.ends_with('/') {
+        // Plain path characters only: the prefix becomes a route of the HTTP router.
+        let plain = prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.contains("//") || !plain {
             return Err(ConfigError::Prefix(prefix.clone()));
         }
         let names = &source.identity_headers;

@@ -96,6 +96,7 @@ impl Sidecar {
         let prefix = &self.app.config.envoy_prefix;
         Router::new()
             .route("/auth", any(forward::forward_auth))
+            .route(&format!("{prefix}/"), any(forward::envoy_http))
             .route(&format!("{prefix}/{{*rest}}"), any(forward::envoy_http))
             .route("/healthz", get(ops::healthz))
             .route("/readyz", get(ops::readyz))

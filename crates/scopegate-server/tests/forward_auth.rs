@@ -213,6 +213,9 @@ async fn envoy_http_mode_reads_method_and_path_after_the_prefix() {
     assert_eq!(r.status(), 403);
     let r = c.get(format!("http://{addr}/ext/pets//7")).send().await.unwrap();
     assert_eq!(r.status(), 403);
+    // The root path: `{prefix}/`, no route for it, no token.
+    let r = c.get(format!("http://{addr}/ext/")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
     // Outside the prefix: not an Envoy check.
     let r = c.get(format!("http://{addr}/extpets")).send().await.unwrap();
     assert_eq!(r.status(), 404);
