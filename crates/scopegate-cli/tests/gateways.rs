@@ -192,10 +192,12 @@ fn sighup_reload_under_traffic_loses_no_request() {
     );
 }
 
-/// `/metrics`, JSON logs without token material, and a clean exit on SIGTERM.
+/// `/metrics`, JSON logs without token material, and a clean exit on SIGTERM with the gRPC
+/// listener on too.
 #[test]
 fn metrics_logs_and_graceful_shutdown() {
-    let sidecar = Sidecar::start(&serve_support::policy(""));
+    let sidecar = Sidecar::start_with_grpc(&serve_support::policy(""));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", sidecar.grpc.unwrap())).is_ok());
     let token = auth0_token("openid", &["admin"]);
     let bearer = format!("Bearer {token}");
     let auth = |method: &str, uri: &str, headers: &[(&str, &str)]| {
@@ -241,10 +243,21 @@ fn metrics_logs_and_graceful_shutdown() {
 /// above run).
 #[test]
 fn readme_quotes_the_gateway_configs_verbatim() {
-    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
-    for file in ["nginx.conf", "Caddyfile", "traefik.yml", "ingress-nginx.yaml", "envoy.yaml", "envoy-http.yaml"] {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    for file in [
+        "nginx.conf",
+        "Caddyfile",
+        "traefik.yml",
+        "ingress-nginx.yaml",
+        "envoy.yaml",
+        "envoy-http.yaml",
+    ] {
         let text = example(file);
-        assert!(readme.contains(&format!("```\n{text}```")) || readme.contains(&format!("\n{text}```")), "README does not quote examples/gateways/{file}");
+        assert!(
+            readme.contains(&format!("```\n{text}```")) || readme.contains(&format!("\n{text}```")),
+            "README does not quote examples/gateways/{file}"
+        );
     }
 }
 
@@ -255,7 +268,10 @@ fn yaml(file: &str) -> serde_json::Value {
 fn ext_authz_config(filter: &serde_json::Value) -> &serde_json::Value {
     assert_eq!(filter["name"], "envoy.filters.http.ext_authz");
     let c = &filter["typed_config"];
-    assert_eq!(c["@type"], "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz");
+    assert_eq!(
+        c["@type"],
+        "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz"
+    );
     assert_eq!(c["transport_api_version"], "V3");
     assert_eq!(c["failure_mode_allow"], false, "a sidecar outage must deny");
     c
@@ -267,18 +283,30 @@ fn envoy_configs_have_the_ext_authz_shape() {
     let envoy = yaml("envoy.yaml");
     let hcm = &envoy["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"];
     let filters = hcm["http_filters"].as_array().unwrap();
-    assert_eq!(filters.last().unwrap()["name"], "envoy.filters.http.router", "ext_authz must run before the router");
+    assert_eq!(
+        filters.last().unwrap()["name"],
+        "envoy.filters.http.router",
+        "ext_authz must run before the router"
+    );
     let grpc = ext_authz_config(&filters[0]);
     let cluster = grpc["grpc_service"]["envoy_grpc"]["cluster_name"].as_str().unwrap();
     let clusters = envoy["static_resources"]["clusters"].as_array().unwrap();
     let target = clusters.iter().find(|c| c["name"] == cluster).unwrap();
-    assert!(target["typed_extension_protocol_options"].to_string().contains("http2_protocol_options"), "gRPC needs HTTP/2");
+    assert!(
+        target["typed_extension_protocol_options"]
+            .to_string()
+            .contains("http2_protocol_options"),
+        "gRPC needs HTTP/2"
+    );
     let port = &target["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]["port_value"];
     assert_eq!(port, 9192);
 
     let http = ext_authz_config(&yaml("envoy-http.yaml"))["http_service"].clone();
     // The prefix is the `[server]` default, so scopegate reads the original path after it.
-    assert_eq!(http["path_prefix"], scopegate::policy::ServerSource::default().envoy_path_prefix);
+    assert_eq!(
+        http["path_prefix"],
+        scopegate::policy::ServerSource::default().envoy_path_prefix
+    );
     assert_eq!(http["server_uri"]["uri"], "http://127.0.0.1:9191");
     assert!(clusters.iter().any(|c| c["name"] == http["server_uri"]["cluster"]));
     let patterns = &http["authorization_response"]["allowed_upstream_headers"]["patterns"][0];

@@ -27,7 +27,9 @@ pub enum ConfigError {
         value: String,
     },
     /// The Envoy path prefix must be a plain path: starts with `/`, does not end with it.
-    #[error("server.envoy_path_prefix: `{0}` must be a plain path (letters, digits, `-_./`) starting and not ending with `/`")]
+    #[error(
+        "server.envoy_path_prefix: `{0}` must be a plain path (letters, digits, `-_./`) starting and not ending with `/`"
+    )]
     Prefix(String),
 }
 

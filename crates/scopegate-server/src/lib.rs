@@ -175,7 +175,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let http_server = axum::serve(http, sidecar.router()).with_graceful_shutdown(stopped(stop_rx.clone()));
     let result = match grpc {
         Some(listener) => {
-            let incoming = tokio_stream_incoming(listener);
+            let incoming = tonic::transport::server::TcpIncoming::from(listener);
             let grpc_server = tonic::transport::Server::builder()
                 .add_service(sidecar.grpc())
                 .serve_with_incoming_shutdown(incoming, stopped(stop_rx.clone()));
@@ -189,11 +189,6 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     terminate.abort();
     tracing::info!("stopped");
     result
-}
-
-/// Accepted connections as the stream tonic serves.
-fn tokio_stream_incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
-    tonic::transport::server::TcpIncoming::from(listener)
 }
 
 /// JSON logs on stderr (`RUST_LOG` filters; default `info`). Never carries token material:

@@ -31,7 +31,10 @@ async fn ready_once_keys_were_fetched_and_unknown_keys_are_fetched_on_demand() {
     assert_eq!(idp.jwks_hits(), 0);
 
     // The first token makes the sidecar fetch the keys, then decide again: allowed.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let token = TokenBuilder::new(json!({"iss": IDP_ISS, "aud": IDP_AUD, "sub": "u1", "iat": now, "exp": now + 600}))
         .sign(&keys().auth0);
     let r = c

@@ -103,31 +103,51 @@ fn stop(child: &mut Child) {
 /// `scopegate serve` on a free port.
 pub struct Sidecar {
     pub port: u16,
+    /// The gRPC ext_authz port, when started with one.
+    pub grpc: Option<u16>,
     child: Option<Child>,
     dir: PathBuf,
 }
 
 impl Sidecar {
     pub fn start(policy: &str) -> Sidecar {
+        Sidecar::spawn(policy, false)
+    }
+
+    /// With `--grpc-listen` as well.
+    pub fn start_with_grpc(policy: &str) -> Sidecar {
+        Sidecar::spawn(policy, true)
+    }
+
+    fn spawn(policy: &str, grpc: bool) -> Sidecar {
         let dir = workdir();
         std::fs::write(dir.join("policy.toml"), policy).unwrap();
         let port = free_port();
+        let grpc = grpc.then(free_port);
         let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let mut args = vec![
+            "serve".to_string(),
+            dir.join("policy.toml").display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+        ];
+        if let Some(g) = grpc {
+            args.extend(["--grpc-listen".into(), format!("127.0.0.1:{g}")]);
+        }
         let child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
-            .args([
-                "serve",
-                dir.join("policy.toml").to_str().unwrap(),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
+            .args(&args)
             .env("RUST_LOG", "info,scopegate_server=debug")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .unwrap();
         wait_for_port(port, "scopegate serve", &dir.join("stderr.log"));
+        if let Some(g) = grpc {
+            wait_for_port(g, "scopegate serve (gRPC)", &dir.join("stderr.log"));
+        }
         Sidecar {
             port,
+            grpc,
             child: Some(child),
             dir,
         }
