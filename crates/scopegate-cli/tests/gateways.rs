@@ -174,18 +174,31 @@ fn sighup_reload_under_traffic_loses_no_request() {
     assert!(reloads >= 6);
 
     // The reload takes effect: `POST /pets` now needs role:owner.
-    let admin_post = |s: &str| {
+    // Reloads are asynchronous: poll (up to 10 s on a loaded machine) for the expected answer.
+    let reload_until = |s: &str, expected: u16| {
         sidecar.rewrite(&serve_support::policy(s));
         sidecar.signal("HUP");
-        std::thread::sleep(Duration::from_millis(300));
-        request(listen, "POST", "/pets", &[("Authorization", &token)]).status
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = request(listen, "POST", "/pets", &[("Authorization", &token)]).status;
+            if status == expected || Instant::now() > deadline {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     };
-    assert_eq!(admin_post(""), 200);
-    assert_eq!(admin_post("owner"), 403);
+    assert_eq!(reload_until("", 200), 200);
+    assert_eq!(reload_until("owner", 403), 403);
     // A broken policy keeps the last good one (still 403).
+    let failed = |log: String| log.matches("policy reload failed").count();
+    let before = failed(sidecar.log());
     sidecar.rewrite("version = 1\n[[routes]]\nroute = \"GET /x\"\nrequire = \"scope:\"\n");
     sidecar.signal("HUP");
-    std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while failed(sidecar.log()) == before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(failed(sidecar.log()), before + 1, "{}", sidecar.log());
     assert_eq!(
         request(listen, "POST", "/pets", &[("Authorization", &token)]).status,
         403

@@ -165,6 +165,11 @@ impl Sidecar {
         assert!(Command::new("kill").args(["-s", sig, &pid]).status().unwrap().success());
     }
 
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+
     /// SIGTERM, then the exit status and everything logged.
     pub fn terminate(mut self) -> (ExitStatus, String) {
         let mut child = self.child.take().unwrap();
