@@ -78,14 +78,16 @@ CONF
 pids+=($!)
 wait_port "$direct"; wait_port "$gated"
 
-# Both answer 200 for this token on GET /pets/7 (authenticated), or the numbers mean nothing.
+# Both answer 200 for this token on POST /pets (role:admin), or the numbers mean nothing.
 for port in "$direct" "$gated"; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/pets/7")
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/pets")
   [ "$code" = 200 ] || { echo "port $port answered $code"; cat "$work/error.log" "$work/serve.log"; exit 1; }
 done
 
+echo 'wrk.method = "POST"' > "$work/post.lua"
 run() {
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$1/pets/7" > "$work/$2.txt"
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$1/pets" > "$work/$2.txt"
   cat "$work/$2.txt" >&2
 }
 run "$direct" direct
@@ -119,7 +121,7 @@ print(json.dumps({
     "nginx": subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip(),
     "wrk": f"wrk -t2 -c{connections} -d{seconds}s --latency",
     "cores": os.cpu_count(),
-    "request": "GET /pets/7 with an RS256 Auth0 token (examples/policies/pets.toml), identity cache warm",
+    "request": "POST /pets (role:admin) with an RS256 Auth0 token (examples/policies/pets.toml), identity cache warm",
     "runs": {"direct": parse("direct"), "auth_request": parse("auth_request")},
 }, indent=2))
 PY
