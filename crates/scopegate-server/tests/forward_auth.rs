@@ -239,3 +239,34 @@ async fn health_and_readiness_with_offline_keys() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_configured_token_header_is_read_instead_of_authorization() {
+    let (addr, _) = start("token_header = \"X-Access-Token\"").await;
+    let token = auth0_token("openid", &["admin"]);
+    let describe = [("x-original-method", "POST"), ("x-original-uri", "/pets")];
+    let with = |extra: (&'static str, String)| {
+        let mut req = client().get(format!("http://{addr}/auth"));
+        for (k, v) in describe {
+            req = req.header(k, v);
+        }
+        req.header(extra.0, extra.1).send()
+    };
+    // Bearer prefix optional in a dedicated header.
+    assert_eq!(with(("x-access-token", token.clone())).await.unwrap().status(), 200);
+    assert_eq!(
+        with(("x-access-token", format!("Bearer {token}")))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Authorization is not read any more.
+    assert_eq!(
+        with(("authorization", format!("Bearer {token}")))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
