@@ -143,6 +143,11 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let engine = EngineHandle::new(Arc::new(compiled.engine));
     let sidecar = Sidecar::new(engine.clone(), config.clone(), install_prometheus());
 
+    // Signal handlers before the listeners: a SIGHUP or SIGTERM from the moment the port answers
+    // is handled, never fatal.
+    let (hangup, terminate) = reload::Signals::install()
+        .map_err(io("installing signal handlers"))?
+        .split();
     let (stop_tx, stop_rx) = watch::channel(false);
     let http = TcpListener::bind(config.listen())
         .await
@@ -156,9 +161,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         }
         None => None,
     };
-    // Signal handlers first: a SIGHUP or SIGTERM from here on is handled, never fatal.
-    let terminate = tokio::spawn(reload::on_terminate(stop_tx));
+    let terminate = tokio::spawn(reload::on_terminate(terminate, stop_tx));
     let hangup = tokio::spawn(reload::on_sighup(
+        hangup,
         engine.clone(),
         options.policy.clone(),
         stop_rx.clone(),

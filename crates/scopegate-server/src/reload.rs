@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use scopegate::Engine;
 use scopegate_tower::EngineHandle;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 
 /// Compiles the policy file, fetches the new engine's keys, then swaps it in: requests keep
@@ -29,30 +29,51 @@ pub async fn reload(engine: &EngineHandle, path: &std::path::Path) -> bool {
     }
 }
 
+/// The process's signal handlers, installed before anything listens: from then on SIGHUP and
+/// SIGTERM are handled, never the default action (terminate).
+pub(crate) struct Signals {
+    hangup: Signal,
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    pub(crate) fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            hangup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The SIGHUP half and the SIGTERM/SIGINT half.
+    pub(crate) fn split(self) -> (Signal, (Signal, Signal)) {
+        (self.hangup, (self.term, self.int))
+    }
+}
+
 /// Reloads on every SIGHUP until shutdown.
 pub(crate) async fn on_sighup(
+    mut hangup: Signal,
     engine: EngineHandle,
     path: PathBuf,
     mut stop: watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    let mut hangup = signal(SignalKind::hangup())?;
+) {
     loop {
         tokio::select! {
             got = hangup.recv() => {
                 if got.is_none() {
-                    return Ok(());
+                    return;
                 }
                 reload(&engine, &path).await;
             }
-            _ = stop.changed() => return Ok(()),
+            _ = stop.changed() => return,
         }
     }
 }
 
 /// Resolves on SIGTERM or SIGINT and tells every server to stop.
-pub(crate) async fn on_terminate(stop: watch::Sender<bool>) -> std::io::Result<()> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+pub(crate) async fn on_terminate((mut term, mut int): (Signal, Signal), stop: watch::Sender<bool>) {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
@@ -60,5 +81,4 @@ pub(crate) async fn on_terminate(stop: watch::Sender<bool>) -> std::io::Result<(
     tracing::info!("shutting down: finishing requests in flight");
     // Receivers may all be gone already; nothing to tell then.
     let _ = stop.send(true);
-    Ok(())
 }
