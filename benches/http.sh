@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# HTTP load through the scopegate layer: the pharmacy example (`GET /user`, release build)
+# behind `ScopeGateLayer`, and the same router without it, driven by wrk.
+#
+#   bash benches/http.sh              # 3 rounds of 10 s per scenario
+#   HTTP_SMOKE=1 bash benches/http.sh # 1 round of 1 s (CI: checks the script and the statuses)
+#
+# Scenarios: bare router (reference), layer with a valid cached token, layer without a token
+# (401), layer with one token whose signature is broken, over and over (401). Rounds alternate
+# bare and layer runs so drift on a shared machine hits both; each figure is the median round.
+# With 2+ cores the server is pinned to core 0 and wrk to core 1 (taskset); the server runs one
+# tokio worker ($THREADS). Writes $CARGO_TARGET_DIR/loadgen/http.json for benches/report.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+
+if ! command -v wrk >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+fi
+
+if [ -n "${HTTP_SMOKE:-}" ]; then
+  duration="${HTTP_DURATION:-1}" rounds="${HTTP_ROUNDS:-1}"
+else
+  duration="${HTTP_DURATION:-10}" rounds="${HTTP_ROUNDS:-3}"
+fi
+connections="${HTTP_CONNECTIONS:-32}"
+export THREADS="${THREADS:-1}"
+
+cargo build --release --locked -q -p scopegate-examples --bin http-bench
+bin="$CARGO_TARGET_DIR/release/http-bench"
+out_dir="$CARGO_TARGET_DIR/loadgen"
+mkdir -p "$out_dir"
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+server_pin=() wrk_pin=() pinning="none"
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  server_pin=(taskset -c 0) wrk_pin=(taskset -c 1) pinning="server on cpu 0, wrk on cpu 1"
+fi
+
+{ read -r valid; read -r forged; } < <("$bin" tokens)
+
+# start_server MODE: starts it on a free port, sets $server_pid and $addr.
+start_server() {
+  PORT=0 "${server_pin[@]}" "$bin" "$1" > "$work/server.log" 2>&1 &
+  server_pid=$!
+  addr=""
+  for _ in $(seq 1 100); do
+    addr="$(sed -n 's|^listening on http://||p' "$work/server.log")"
+    [ -n "$addr" ] && return 0
+    sleep 0.05
+  done
+  cat "$work/server.log" >&2
+  echo "server ($1) did not start" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# scenario NAME MODE [TOKEN]: one wrk run, output kept as $work/NAME.ROUND.txt.
+scenario() {
+  local name="$1" mode="$2" token="${3:-}" header=()
+  [ -n "$token" ] && header=(-H "Authorization: Bearer $token")
+  start_server "$mode"
+  # One request first: the layer's first sight of the token is not part of the cached figure.
+  curl -s -o /dev/null "${header[@]}" "http://$addr/user" || true
+  "${wrk_pin[@]}" wrk -t1 -c"$connections" -d"${duration}s" --latency "${header[@]}" "http://$addr/user" \
+    > "$work/$name.$round.txt"
+  stop_server
+}
+
+for round in $(seq 1 "$rounds"); do
+  echo "== round $round/$rounds (${duration}s per scenario, $connections connections)"
+  scenario bare_valid bare "$valid"
+  scenario layer_valid layer "$valid"
+  scenario layer_no_token layer
+  scenario layer_bad_signature layer "$forged"
+done
+
+python3 - "$work" "$rounds" "$out_dir/http.json" "$duration" "$connections" "$pinning" "$THREADS" <<'PY'
+import json, re, statistics, sys
+
+work, rounds, out, duration, connections, pinning, threads = sys.argv[1:]
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+def ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    return float(m.group(1)) * UNITS[m.group(2)] if m else None
+
+def parse(path):
+    text = open(path).read()
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)", text, re.M))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        "requests": requests,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else None,
+        "p50_ms": ms(pct.get("50", "")),
+        "p99_ms": ms(pct.get("99", "")),
+    }
+
+# The status every request of a scenario must get: 200, or 401 for the refused ones.
+EXPECT = {"bare_valid": 200, "layer_valid": 200, "layer_no_token": 401, "layer_bad_signature": 401}
+result = {"duration_s": float(duration), "rounds": int(rounds), "connections": int(connections),
+          "server_threads": int(threads), "pinning": pinning, "scenarios": {}}
+bad = []
+for name, status in EXPECT.items():
+    runs = [parse(f"{work}/{name}.{r}.txt") for r in range(1, int(rounds) + 1)]
+    for run in runs:
+        wrong = run["non_2xx"] if status == 200 else run["requests"] - run["non_2xx"]
+        if wrong or run["socket_errors"] or run["requests"] == 0:
+            bad.append(f"{name}: {wrong} answers other than {status}, socket errors {run['socket_errors']}")
+    result["scenarios"][name] = {
+        "expected_status": status,
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "rounds_rps": [r["rps"] for r in runs],
+    }
+s = result["scenarios"]
+result["layer_loss"] = 1 - s["layer_valid"]["rps"] / s["bare_valid"]["rps"]
+result["loss_target"] = 0.05
+json.dump(result, open(out, "w"), indent=2)
+for name, v in s.items():
+    print(f"{name:22} {v['rps']:>10.0f} req/s  p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  (expects {v['expected_status']})")
+print(f"layer throughput loss (cached token): {result['layer_loss'] * 100:.1f}% (target <= 5%)")
+print(f"wrote {out}")
+if bad:
+    print("WRONG STATUSES:\n  " + "\n  ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
