@@ -244,6 +244,20 @@ impl ChaosIdp {
     }
 }
 
+impl ChaosIdp {
+    /// True when every document produced before `t` is past the staleness limit at `t` even
+    /// if it reached the engine as late as possible: the engine must refuse every token.
+    pub fn keys_expired(&self, t: Instant, rules: KeyRules) -> bool {
+        let log = self.inner.log();
+        let life = rules.install_delay + rules.ttl + rules.max_stale;
+        log.serves
+            .iter()
+            .rev()
+            .find(|s| s.at <= t)
+            .is_none_or(|s| s.at + life <= t)
+    }
+}
+
 /// What one fetch gets.
 enum Fault {
     Serve(Option<Duration>),
@@ -357,3 +371,6 @@ async fn jwks_endpoint(State(idp): State<Arc<Inner>>, request_headers: HeaderMap
         Fault::Outage => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests;

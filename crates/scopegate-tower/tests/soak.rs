@@ -75,19 +75,49 @@ fn tokens(issuers: &[Issuer], exp: u64) -> Vec<(Case, Option<String>)> {
             let kid = key.kid().unwrap().to_string();
             let good = TokenBuilder::new(claims(&issuer.iss, "read", exp));
             let valid = good.sign(key);
-            out.push((Case::Valid { issuer: i, kid: kid.clone() }, Some(valid.clone())));
+            out.push((
+                Case::Valid {
+                    issuer: i,
+                    kid: kid.clone(),
+                },
+                Some(valid.clone()),
+            ));
             let noscope = TokenBuilder::new(claims(&issuer.iss, "write", exp)).sign(key);
-            out.push((Case::NoScope { issuer: i, kid: kid.clone() }, Some(noscope)));
+            out.push((
+                Case::NoScope {
+                    issuer: i,
+                    kid: kid.clone(),
+                },
+                Some(noscope),
+            ));
             let mut forged = vec![
                 ("bad_signature", break_signature(&valid)),
-                ("expired", TokenBuilder::new(claims(&issuer.iss, "read", now() - 3600)).sign(key)),
-                ("not_yet_valid", good.clone().claim("nbf", json!(now() + 3600)).sign(key)),
-                ("wrong_audience", good.clone().claim("aud", json!("other-api")).sign(key)),
-                ("unknown_issuer", TokenBuilder::new(claims("https://evil.example", "read", exp)).sign(key)),
+                (
+                    "expired",
+                    TokenBuilder::new(claims(&issuer.iss, "read", now() - 3600)).sign(key),
+                ),
+                (
+                    "not_yet_valid",
+                    good.clone().claim("nbf", json!(now() + 3600)).sign(key),
+                ),
+                (
+                    "wrong_audience",
+                    good.clone().claim("aud", json!("other-api")).sign(key),
+                ),
+                (
+                    "unknown_issuer",
+                    TokenBuilder::new(claims("https://evil.example", "read", exp)).sign(key),
+                ),
                 // The other issuer's `iss`, this issuer's kid and key.
-                ("cross_issuer", TokenBuilder::new(claims(&other.iss, "read", exp)).sign(key)),
+                (
+                    "cross_issuer",
+                    TokenBuilder::new(claims(&other.iss, "read", exp)).sign(key),
+                ),
                 ("wrong_key_same_kid", good.sign(&attacker(key.alg(), &kid))),
-                ("unknown_kid", good.sign(&attacker(key.alg(), &format!("ghost-{i}-{n}")))),
+                (
+                    "unknown_kid",
+                    good.sign(&attacker(key.alg(), &format!("ghost-{i}-{n}"))),
+                ),
                 (
                     "alg_none",
                     format!(
@@ -170,6 +200,8 @@ struct Tally {
     by_kind: BTreeMap<(String, u16), u64>,
     /// (verdict, status) -> count, for the key-dependent cases.
     by_verdict: BTreeMap<(String, u16), u64>,
+    /// Valid tokens refused because every key document had gone past the staleness limit.
+    refused_past_staleness: u64,
     wrong: u64,
     wrong_samples: Vec<String>,
 }
@@ -183,6 +215,7 @@ impl Tally {
         for (k, v) in other.by_verdict {
             *self.by_verdict.entry(k).or_default() += v;
         }
+        self.refused_past_staleness += other.refused_past_staleness;
         self.wrong += other.wrong;
         self.wrong_samples.extend(other.wrong_samples);
         self.wrong_samples.truncate(20);
@@ -206,13 +239,22 @@ fn soak_under_chaos() {
         .build()
         .unwrap();
     let rss_before = rss_kb();
+    // The fault dice: from the clock unless given, printed so a run's faults can be replayed.
+    let seed: u64 = std::env::var("SOAK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            t.map_or(0, |d| d.as_nanos() as u64)
+        });
+    println!("SOAK_SEED={seed}");
     let s = |v: u64| Duration::from_secs(v);
     // A: outages shorter than the staleness limit (keys keep working); B: longer (keys are
     // refused after ttl + max_stale, then come back); C: only the random faults.
     let issuers = Arc::new(vec![
-        issuer("soak-a", "ES256", vec![(s(6), s(10))], 20, 1),
-        issuer("soak-b", "RS256", vec![(s(12), s(24))], 30, 2),
-        issuer("soak-c", "ES384", Vec::new(), 1, 3),
+        issuer("soak-a", "ES256", vec![(s(6), s(10))], 20, seed),
+        issuer("soak-b", "RS256", vec![(s(12), s(24))], 30, seed.wrapping_add(1)),
+        issuer("soak-c", "ES384", Vec::new(), 1, seed.wrapping_add(2)),
     ]);
     let engine = Arc::new(
         Engine::compile(&LoadedPolicy::parse(&policy(&issuers), Format::Toml, "soak.toml").unwrap())
@@ -258,8 +300,12 @@ fn soak_under_chaos() {
         };
         let mut tasks = tokio::task::JoinSet::new();
         for w in 0..workers {
-            let (svc, cases, issuers, fresh_seq) =
-                (svc.clone(), Arc::clone(&cases), Arc::clone(&issuers), Arc::clone(&fresh_seq));
+            let (svc, cases, issuers, fresh_seq) = (
+                svc.clone(),
+                Arc::clone(&cases),
+                Arc::clone(&issuers),
+                Arc::clone(&fresh_seq),
+            );
             tasks.spawn(async move {
                 let mut tally = Tally::default();
                 let mut dice = 0x5EED_0000 + w as u64;
@@ -313,12 +359,18 @@ fn soak_under_chaos() {
                             } else {
                                 StatusCode::FORBIDDEN
                             };
-                            let v = issuers[*issuer].idp.judge(kid, t0, t1, rules).unwrap_or(Verdict::MustDeny);
+                            let v = issuers[*issuer]
+                                .idp
+                                .judge(kid, t0, t1, rules)
+                                .unwrap_or(Verdict::MustDeny);
                             let right = match v {
                                 Verdict::MustAllow => status == pass,
                                 Verdict::MustDeny => status == StatusCode::UNAUTHORIZED,
                                 Verdict::Either => status == pass || status == StatusCode::UNAUTHORIZED,
                             };
+                            if status == StatusCode::UNAUTHORIZED && issuers[*issuer].idp.keys_expired(t0, rules) {
+                                tally.refused_past_staleness += 1;
+                            }
                             let name = if pass == StatusCode::OK { "valid" } else { "no_scope" };
                             (name.to_string(), Some(v), right)
                         }
@@ -377,8 +429,10 @@ fn soak_under_chaos() {
     let stats: Vec<Value> = engine
         .key_stats()
         .into_iter()
-        .map(|(id, s)| json!({"issuer": id, "fetches": s.fetches, "failures": s.failures,
-            "stale_serves": s.stale_serves, "unknown_kid_rejections": s.unknown_kid_rejections}))
+        .map(|(id, s)| {
+            json!({"issuer": id, "fetches": s.fetches, "failures": s.failures,
+            "stale_serves": s.stale_serves, "unknown_kid_rejections": s.unknown_kid_rejections})
+        })
         .collect();
     let map = |m: &BTreeMap<(String, u16), u64>| {
         let mut out = serde_json::Map::new();
@@ -389,9 +443,10 @@ fn soak_under_chaos() {
     };
     let summary = json!({
         "seconds": elapsed, "workers": workers, "requests": tally.requests,
-        "requests_per_second": tally.requests as f64 / elapsed, "wrong": tally.wrong,
+        "requests_per_second": tally.requests as f64 / elapsed, "seed": seed, "wrong": tally.wrong,
         "wrong_samples": tally.wrong_samples, "by_kind": map(&tally.by_kind),
-        "by_verdict": map(&tally.by_verdict), "providers": providers, "engine_key_stats": stats,
+        "by_verdict": map(&tally.by_verdict),
+        "refused_past_staleness": tally.refused_past_staleness, "providers": providers, "engine_key_stats": stats,
         "max_fetch_gap_limit_s": gap_limit,
         "rss_kb": {"before": rss_before, "warm": rss_warm, "peak_after_warm": rss_peak, "end": rss_end,
             "limit": rss_limit},
@@ -405,13 +460,27 @@ fn soak_under_chaos() {
         std::fs::write(path, &text).unwrap();
     }
     assert_eq!(tally.wrong, 0, "wrong decisions: {:#?}", tally.wrong_samples);
-    assert!(rss_peak <= rss_limit, "resident memory grew after warm-up: {rss_warm} KiB -> {rss_peak} KiB");
+    assert!(
+        rss_peak <= rss_limit,
+        "resident memory grew after warm-up: {rss_warm} KiB -> {rss_peak} KiB"
+    );
     for i in issuers.iter() {
         let gap = i.idp.max_gap().as_secs_f64();
-        assert!(gap <= gap_limit, "{}: {gap:.2} s without a key fetch (limit {gap_limit:.2} s)", i.iss);
+        assert!(
+            gap <= gap_limit,
+            "{}: {gap:.2} s without a key fetch (limit {gap_limit:.2} s)",
+            i.iss
+        );
     }
     // The run exercised what it claims to: allows, each forged kind, refusals of known keys.
     let count = |kind: &str, status: u16| tally.by_kind.get(&(kind.to_string(), status)).copied().unwrap_or(0);
     assert!(count("valid", 200) > 0 && count("valid", 401) > 0 && count("no_scope", 403) > 0);
     assert!(tally.by_verdict.keys().any(|(v, _)| v == "MustDeny"));
+    if seconds >= 30.0 {
+        // soak-b's first outage (12 s to 24 s) outlasts ttl + max_stale.
+        assert!(
+            tally.refused_past_staleness > 0,
+            "the staleness limit was never reached"
+        );
+    }
 }

@@ -47,10 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bare" => bare(),
         _ => return Err(USAGE.into()),
     };
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(1);
+    let threads = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
