@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# HTTP load through the scopegate layer: the pharmacy example (`GET /user`, release build)
-# behind `ScopeGateLayer`, and the same router without it, driven by wrk.
+# HTTP load through the scopegate layer: the pharmacy example's `GET /user` (release build,
+# examples/src/bin/http-bench.rs) without the layer, the same router behind `ScopeGateLayer`,
+# and the example as shipped (its handler also reads the grant), driven by wrk.
 #
 #   bash benches/http.sh              # 3 rounds of 10 s per scenario
 #   HTTP_SMOKE=1 bash benches/http.sh # 1 round of 1 s (CI: checks the script and the statuses)
+#   HTTP_CALLGRIND=1 ...              # also instructions per request under callgrind (see below)
 #
-# Scenarios: bare router (reference), layer with a valid cached token, layer without a token
-# (401), layer with one token whose signature is broken, over and over (401). Rounds alternate
+# Scenarios: bare router (reference), layer with a valid cached token, the shipped example with
+# it, layer without a token (401), layer with one token whose signature is broken, over and over
+# (401). Rounds alternate
 # bare and layer runs so drift on a shared machine hits both; each figure is the median round.
 # With 2+ cores the server is pinned to core 0 and wrk to core 1 (taskset); the server runs one
 # tokio worker ($THREADS). Writes $CARGO_TARGET_DIR/loadgen/http.json for benches/report.py.
@@ -86,9 +89,50 @@ for round in $(seq 1 "$rounds"); do
   echo "== round $round/$rounds (${duration}s per scenario, $connections connections)"
   scenario bare_valid bare "$valid"
   scenario layer_valid layer "$valid"
+  scenario pharmacy_valid pharmacy "$valid"
   scenario layer_no_token layer
   scenario layer_bad_signature layer "$forged"
 done
+
+# HTTP_CALLGRIND=1: user-space instructions per request of the server (valgrind's callgrind),
+# bare and behind the layer: a figure the other builds on this machine cannot disturb.
+# Instrumentation is switched on after warm-up and dumped after a 5 s wrk run; kernel time
+# (epoll, reads, writes) is not counted, so the share is of user-space work only.
+profile_mode() {
+  local mode="$1" token="$2" tag="$3"
+  PORT=0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.$tag" \
+    "$bin" "$mode" > "$work/server.log" 2>&1 &
+  server_pid=$!
+  addr=""
+  for _ in $(seq 1 600); do
+    addr="$(sed -n 's|^listening on http://||p' "$work/server.log")"
+    [ -n "$addr" ] && break
+    sleep 0.1
+  done
+  [ -n "$addr" ] || { cat "$work/server.log" >&2; exit 1; }
+  wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "http://$addr/user" > /dev/null
+  callgrind_control -i on "$server_pid" > /dev/null 2>&1
+  wrk -t1 -c4 -d5s -H "Authorization: Bearer $token" "http://$addr/user" > "$work/cg.$tag.wrk"
+  callgrind_control -d "$server_pid" > /dev/null 2>&1
+  stop_server
+  local total
+  total="$(callgrind_annotate "$work/cg.$tag.1" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)"
+  local requests
+  requests="$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$work/cg.$tag.wrk")"
+  echo "$tag $total $requests" >> "$work/callgrind.txt"
+  # Kept for callgrind_annotate --inclusive=yes.
+  cp "$work/cg.$tag.1" "$out_dir/callgrind.$tag.out"
+}
+if [ -n "${HTTP_CALLGRIND:-}" ]; then
+  if ! command -v valgrind >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind
+  fi
+  echo "== callgrind: instructions per request"
+  profile_mode bare "$valid" bare_valid
+  profile_mode layer "$valid" layer_valid
+  profile_mode pharmacy "$valid" pharmacy_valid
+  profile_mode layer "$forged" layer_bad_signature
+fi
 
 python3 - "$work" "$rounds" "$out_dir/http.json" "$duration" "$connections" "$pinning" "$THREADS" <<'PY'
 import json, re, statistics, sys
@@ -116,7 +160,7 @@ def parse(path):
     }
 
 # The status every request of a scenario must get: 200, or 401 for the refused ones.
-EXPECT = {"bare_valid": 200, "layer_valid": 200, "layer_no_token": 401, "layer_bad_signature": 401}
+EXPECT = {"bare_valid": 200, "layer_valid": 200, "pharmacy_valid": 200, "layer_no_token": 401, "layer_bad_signature": 401}
 result = {"duration_s": float(duration), "rounds": int(rounds), "connections": int(connections),
           "server_threads": int(threads), "pinning": pinning, "scenarios": {}}
 bad = []
@@ -136,10 +180,19 @@ for name, status in EXPECT.items():
 s = result["scenarios"]
 result["layer_loss"] = 1 - s["layer_valid"]["rps"] / s["bare_valid"]["rps"]
 result["loss_target"] = 0.05
+try:
+    for line in open(f"{work}/callgrind.txt"):
+        tag, total, requests = line.split()
+        result.setdefault("callgrind", {})[tag] = {"instructions": int(total), "requests": int(requests),
+                                                     "per_request": int(total) / int(requests)}
+except (OSError, ValueError):
+    pass
 json.dump(result, open(out, "w"), indent=2)
 for name, v in s.items():
     print(f"{name:22} {v['rps']:>10.0f} req/s  p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  (expects {v['expected_status']})")
 print(f"layer throughput loss (cached token): {result['layer_loss'] * 100:.1f}% (target <= 5%)")
+for tag, v in result.get("callgrind", {}).items():
+    print(f"callgrind {tag:20} {v['per_request']:>10.0f} instructions per request ({v['requests']} requests)")
 print(f"wrote {out}")
 if bad:
     print("WRONG STATUSES:\n  " + "\n  ".join(bad), file=sys.stderr)

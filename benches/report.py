@@ -108,8 +108,9 @@ def http_section(target):
         return lines + ["n/a: run `bash benches/http.sh` (writes `$CARGO_TARGET_DIR/loadgen/http.json`)."], []
     s = d["scenarios"]
     what = {
-        "bare_valid": "same router without the layer (valid token sent, ignored)",
-        "layer_valid": "behind the layer, valid token (identity cache warm)",
+        "bare_valid": "`GET /user` without the layer (valid token sent, ignored)",
+        "layer_valid": "the same router behind the layer, valid token (identity cache warm)",
+        "pharmacy_valid": "the example as shipped: layer, and a handler that reads the grant",
         "layer_no_token": "behind the layer, no token (401)",
         "layer_bad_signature": "behind the layer, one token with a broken signature, over and over (401)",
     }
@@ -130,6 +131,10 @@ def http_section(target):
         "|---|---:|---|---|",
         f"| throughput loss with the layer (cached token) | {loss * 100:.1f}% | <= {d['loss_target'] * 100:.0f}% | {'met' if met else '**MISSED**'} |",
     ]
+    cg = d.get("callgrind", {})
+    if "bare_valid" in cg and "layer_valid" in cg:
+        b, l = cg["bare_valid"]["per_request"], cg["layer_valid"]["per_request"]
+        lines.append(f"| user-space instructions per request, layer vs bare (callgrind) | {l:.0f} vs {b:.0f} (+{l - b:.0f}, {l / b - 1:.0%}) | - | - |")
     bad = s.get("layer_bad_signature", {}).get("rps")
     if bad:
         lines.append(f"| bad-signature flood vs valid tokens | {bad / s['layer_valid']['rps']:.2f}x | - | - |")

@@ -1,10 +1,14 @@
-//! The pharmacy service for `benches/http.sh`: `GET /user` behind the scopegate layer, or the
-//! same router without it, so a load generator can measure what the layer costs over HTTP.
+//! The pharmacy service for `benches/http.sh`, so a load generator can measure what the layer
+//! costs over HTTP.
 //!
 //! ```text
-//! http-bench layer|bare   serve on 127.0.0.1:$PORT (0: any free port; the address is printed)
-//! http-bench tokens       print a valid token, then the same token with a broken signature
+//! http-bench bare|layer|pharmacy   serve on 127.0.0.1:$PORT (0: any free port; address printed)
+//! http-bench tokens                print a valid token, then it with a broken signature
 //! ```
+//!
+//! `bare`: `GET /user` answering a fixed greeting, no layer. `layer`: the same router behind
+//! `ScopeGateLayer` with the pharmacy policy (the layer's cost alone). `pharmacy`: the example
+//! as shipped, whose handler also reads the grant to greet the caller by name.
 //!
 //! `$THREADS` sets the tokio worker threads (default 1, so that `taskset` can give the server
 //! one core and the load generator the other).
@@ -13,8 +17,9 @@ use axum::Router;
 use axum::routing::get;
 use scopegate_examples::services::{local_addr, pharmacy, policy_engine, serve};
 use scopegate_examples::{asgardeo_token, dev_key};
+use scopegate_tower::ScopeGateLayer;
 
-const USAGE: &str = "usage: http-bench (layer|bare|tokens)";
+const USAGE: &str = "usage: http-bench (bare|layer|pharmacy|tokens)";
 
 /// The bare router: the same route and a handler answering the same shape, no layer.
 fn bare() -> Router {
@@ -43,7 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let router = match mode.as_str() {
-        "layer" => pharmacy(policy_engine("pharmacy")?),
+        "layer" => bare().layer(ScopeGateLayer::new(policy_engine("pharmacy")?)),
+        "pharmacy" => pharmacy(policy_engine("pharmacy")?),
         "bare" => bare(),
         _ => return Err(USAGE.into()),
     };
