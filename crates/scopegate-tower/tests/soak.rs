@@ -11,7 +11,7 @@
 //! accepted only while a change can be in flight. Resident memory must stay flat after warm-up.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,7 @@ use http::{Request, Response, StatusCode};
 use scopegate::{Engine, Format, LoadedPolicy};
 use scopegate_testkit::chaos::{ChaosConfig, ChaosIdp, KeyRules, Verdict};
 use scopegate_testkit::fixtures::{Rule, plain_issuer, routes};
-use scopegate_testkit::{TestKey, TokenBuilder, b64, now};
+use scopegate_testkit::{TokenBuilder, now};
 use scopegate_tower::ScopeGateLayer;
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt, service_fn};
@@ -39,116 +39,20 @@ const INSTALL_DELAY: Duration = Duration::from_millis(1000);
 const RSS_SLACK_KB: u64 = 8 * 1024;
 const RSS_SLACK_SHARE: f64 = 0.15;
 
+#[path = "soak/tokens.rs"]
+mod tokens;
+use tokens::{Case, Keys, claims, keys, tokens};
+
 struct Issuer {
     iss: String,
     idp: ChaosIdp,
-    ring: Vec<TestKey>,
 }
 
-/// What a request carries, and so what answers are right.
-#[derive(Clone)]
-enum Case {
-    /// Good claims and scope, signed by a ring key: 200 while the key is usable, else 401.
-    Valid { issuer: usize, kid: String },
-    /// Good claims without the scope: 403 while the key is usable, else 401.
-    NoScope { issuer: usize, kid: String },
-    /// Must be refused with 401 whatever the keys are.
-    Forged(&'static str),
-}
-
-fn claims(iss: &str, scope: &str, exp: u64) -> Value {
-    json!({"iss": iss, "aud": AUD, "sub": "soak-user", "scope": scope, "exp": exp, "iat": now()})
-}
-
-fn break_signature(token: &str) -> String {
-    let dot = token.rfind('.').unwrap();
-    let first = if &token[dot + 1..dot + 2] == "A" { "B" } else { "A" };
-    format!("{}{first}{}", &token[..=dot], &token[dot + 2..])
-}
-
-/// Every token of the run, with the case it belongs to.
-fn tokens(issuers: &[Issuer], exp: u64) -> Vec<(Case, Option<String>)> {
-    let mut out = vec![(Case::Forged("no_token"), None)];
-    for (i, issuer) in issuers.iter().enumerate() {
-        let other = &issuers[(i + 1) % issuers.len()];
-        for (n, key) in issuer.ring.iter().enumerate() {
-            let kid = key.kid().unwrap().to_string();
-            let good = TokenBuilder::new(claims(&issuer.iss, "read", exp));
-            let valid = good.sign(key);
-            out.push((
-                Case::Valid {
-                    issuer: i,
-                    kid: kid.clone(),
-                },
-                Some(valid.clone()),
-            ));
-            let noscope = TokenBuilder::new(claims(&issuer.iss, "write", exp)).sign(key);
-            out.push((
-                Case::NoScope {
-                    issuer: i,
-                    kid: kid.clone(),
-                },
-                Some(noscope),
-            ));
-            let mut forged = vec![
-                ("bad_signature", break_signature(&valid)),
-                (
-                    "expired",
-                    TokenBuilder::new(claims(&issuer.iss, "read", now() - 3600)).sign(key),
-                ),
-                (
-                    "not_yet_valid",
-                    good.clone().claim("nbf", json!(now() + 3600)).sign(key),
-                ),
-                (
-                    "wrong_audience",
-                    good.clone().claim("aud", json!("other-api")).sign(key),
-                ),
-                (
-                    "unknown_issuer",
-                    TokenBuilder::new(claims("https://evil.example", "read", exp)).sign(key),
-                ),
-                // The other issuer's `iss`, this issuer's kid and key.
-                (
-                    "cross_issuer",
-                    TokenBuilder::new(claims(&other.iss, "read", exp)).sign(key),
-                ),
-                ("wrong_key_same_kid", good.sign(&attacker(key.alg(), &kid))),
-                (
-                    "unknown_kid",
-                    good.sign(&attacker(key.alg(), &format!("ghost-{i}-{n}"))),
-                ),
-                (
-                    "alg_none",
-                    format!(
-                        "{}.{}.",
-                        b64(json!({"alg": "none", "kid": kid}).to_string().as_bytes()),
-                        b64(claims(&issuer.iss, "read", exp).to_string().as_bytes())
-                    ),
-                ),
-            ];
-            // HS256 with the public key as the secret (algorithm confusion).
-            let public = key.public_jwk().to_string();
-            let hmac = TestKey::hmac(public.as_bytes(), "HS256");
-            forged.push(("hs256_public_key", good.clone().header("kid", json!(kid)).sign(&hmac)));
-            out.extend(forged.into_iter().map(|(k, t)| (Case::Forged(k), Some(t))));
-        }
-    }
-    out
-}
-
-fn attacker(alg: &str, kid: &str) -> TestKey {
-    match alg {
-        "RS256" => TestKey::rsa(kid, "RS256"),
-        "ES384" => TestKey::es384(kid),
-        _ => TestKey::es256(kid),
-    }
-}
-
-fn issuer(id: &str, alg: &str, outages: Vec<(Duration, Duration)>, period: u64, seed: u64) -> Issuer {
-    let ring: Vec<TestKey> = (0..6).map(|n| attacker(alg, &format!("{id}-k{n}"))).collect();
+/// Starts the provider of `keys`: rotation every 4 s, a fifth of fetches failing, a fifth
+/// slow, and these outages.
+fn start(keys: &Keys, outages: Vec<(Duration, Duration)>, period: u64, seed: u64) -> Issuer {
     let idp = ChaosIdp::start_background(ChaosConfig {
-        ring: ring.clone(),
+        ring: keys.ring.clone(),
         published: 2,
         rotate_every: Duration::from_secs(4),
         fail_ratio: 0.2,
@@ -161,9 +65,8 @@ fn issuer(id: &str, alg: &str, outages: Vec<(Duration, Duration)>, period: u64, 
     })
     .unwrap();
     Issuer {
-        iss: format!("https://{id}.example"),
+        iss: keys.iss.clone(),
         idp,
-        ring,
     }
 }
 
@@ -251,18 +154,33 @@ fn soak_under_chaos() {
     let s = |v: u64| Duration::from_secs(v);
     // A: outages shorter than the staleness limit (keys keep working); B: longer (keys are
     // refused after ttl + max_stale, then come back); C: only the random faults.
+    let key_sets = [
+        keys("soak-a", "ES256"),
+        keys("soak-b", "RS256"),
+        keys("soak-c", "ES384"),
+    ];
+    let exp = now() + seconds as u64 + 3600;
+    // Every token (and attacker key) first: the providers' clocks start when they do.
+    let cases = Arc::new(tokens(&key_sets, exp));
+    let valid_by_kid: Arc<HashMap<String, String>> = Arc::new(
+        cases
+            .iter()
+            .filter_map(|(c, t)| match (c, t) {
+                (Case::Valid { kid, .. }, Some(t)) => Some((kid.clone(), t.clone())),
+                _ => None,
+            })
+            .collect(),
+    );
     let issuers = Arc::new(vec![
-        issuer("soak-a", "ES256", vec![(s(6), s(10))], 20, seed),
-        issuer("soak-b", "RS256", vec![(s(12), s(24))], 30, seed.wrapping_add(1)),
-        issuer("soak-c", "ES384", Vec::new(), 1, seed.wrapping_add(2)),
+        start(&key_sets[0], vec![(s(6), s(10))], 20, seed),
+        start(&key_sets[1], vec![(s(12), s(24))], 30, seed.wrapping_add(1)),
+        start(&key_sets[2], Vec::new(), 1, seed.wrapping_add(2)),
     ]);
     let engine = Arc::new(
         Engine::compile(&LoadedPolicy::parse(&policy(&issuers), Format::Toml, "soak.toml").unwrap())
             .unwrap()
             .engine,
     );
-    let exp = now() + seconds as u64 + 3600;
-    let cases = Arc::new(tokens(&issuers, exp));
     let svc = ScopeGateLayer::new(Arc::clone(&engine)).layer(service_fn(|_req: Request<String>| async {
         Ok::<_, Infallible>(Response::new(String::from("ok")))
     }));
@@ -300,11 +218,12 @@ fn soak_under_chaos() {
         };
         let mut tasks = tokio::task::JoinSet::new();
         for w in 0..workers {
-            let (svc, cases, issuers, fresh_seq) = (
+            let (svc, cases, issuers, fresh_seq, valid_by_kid) = (
                 svc.clone(),
                 Arc::clone(&cases),
                 Arc::clone(&issuers),
                 Arc::clone(&fresh_seq),
+                Arc::clone(&valid_by_kid),
             );
             tasks.spawn(async move {
                 let mut tally = Tally::default();
@@ -326,17 +245,11 @@ fn soak_under_chaos() {
                         let token = if pick < 3 {
                             // A token never seen before: first-sight verification, cache churn.
                             let jti = fresh_seq.fetch_add(1, Ordering::Relaxed);
-                            TokenBuilder::new(claims(&issuers[i].iss, "read", exp).clone())
+                            TokenBuilder::new(claims(&issuers[i].iss, "read", exp))
                                 .claim("jti", json!(format!("soak-{jti}")))
                                 .sign(key)
                         } else {
-                            cases
-                                .iter()
-                                .find_map(|(c, t)| match c {
-                                    Case::Valid { kid: k, .. } if *k == kid => t.clone(),
-                                    _ => None,
-                                })
-                                .unwrap()
+                            valid_by_kid[&kid].clone()
                         };
                         (Case::Valid { issuer: i, kid }, Some(token))
                     } else {
