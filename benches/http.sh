@@ -70,7 +70,11 @@ stop_server() {
   server_pid=""
 }
 
-# scenario NAME MODE [TOKEN]: one wrk run, output kept as $work/NAME.ROUND.txt.
+# User plus system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# scenario NAME MODE [TOKEN]: one wrk run, output kept as $work/NAME.ROUND.txt, and the server's
+# CPU ticks during it as $work/NAME.ROUND.cpu.
 scenario() {
   local name="$1" mode="$2" token="${3:-}" header=()
   [ -n "$token" ] && header=(-H "Authorization: Bearer $token")
@@ -80,8 +84,11 @@ scenario() {
 req = u.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]} if sys.argv[2] else {})
 try: u.urlopen(req, timeout=5).read()
 except u.HTTPError: pass' "http://$addr/user" "$token"
+  local before
+  before="$(cpu_ticks "$server_pid")"
   "${wrk_pin[@]}" wrk -t1 -c"$connections" -d"${duration}s" --latency "${header[@]}" "http://$addr/user" \
     > "$work/$name.$round.txt"
+  echo $(($(cpu_ticks "$server_pid") - before)) > "$work/$name.$round.cpu"
   stop_server
 }
 
@@ -134,10 +141,10 @@ if [ -n "${HTTP_CALLGRIND:-}" ]; then
   profile_mode layer "$forged" layer_bad_signature
 fi
 
-python3 - "$work" "$rounds" "$out_dir/http.json" "$duration" "$connections" "$pinning" "$THREADS" <<'PY'
-import json, re, statistics, sys
+python3 - "$work" "$rounds" "$out_dir/http.json" "$duration" "$connections" "$pinning" "$THREADS" "$(getconf CLK_TCK)" <<'PY'
+import json, os, re, statistics, sys
 
-work, rounds, out, duration, connections, pinning, threads = sys.argv[1:]
+work, rounds, out, duration, connections, pinning, threads, clk_tck = sys.argv[1:]
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 def ms(text):
@@ -146,6 +153,7 @@ def ms(text):
 
 def parse(path):
     text = open(path).read()
+    ticks = int(open(path[: -len(".txt")] + ".cpu").read())
     requests = int(re.search(r"(\d+) requests in", text).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     errors = re.search(r"Socket errors: (.*)", text)
@@ -157,6 +165,9 @@ def parse(path):
         "socket_errors": errors.group(1).strip() if errors else None,
         "p50_ms": ms(pct.get("50", "")),
         "p99_ms": ms(pct.get("99", "")),
+        # Server CPU (user + system) per answered request: what throughput costs when the
+        # server is the bottleneck, and far less disturbed by other load than req/s.
+        "cpu_us": ticks * 1e6 / int(clk_tck) / max(requests, 1),
     }
 
 # The status every request of a scenario must get: 200, or 401 for the refused ones.
@@ -175,10 +186,12 @@ for name, status in EXPECT.items():
         "rps": statistics.median(r["rps"] for r in runs),
         "p50_ms": statistics.median(r["p50_ms"] for r in runs),
         "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "cpu_us_per_request": statistics.median(r["cpu_us"] for r in runs),
         "rounds_rps": [r["rps"] for r in runs],
     }
 s = result["scenarios"]
 result["layer_loss"] = 1 - s["layer_valid"]["rps"] / s["bare_valid"]["rps"]
+result["layer_cpu_loss"] = 1 - s["bare_valid"]["cpu_us_per_request"] / s["layer_valid"]["cpu_us_per_request"]
 result["loss_target"] = 0.05
 try:
     for line in open(f"{work}/callgrind.txt"):
@@ -187,11 +200,40 @@ try:
                                                      "per_request": int(total) / int(requests)}
 except (OSError, ValueError):
     pass
+# Where the layer's instructions go (inclusive, per request), for the report.
+LAYER_PARTS = [
+    ("ScopeGate::call (the layer, before the inner service)", r"scopegate_tower::layer::ScopeGate<S> as tower_service::Service"),
+    ("Config::gate (token, decision, verdict)", r"scopegate_tower::layer::Config::gate$"),
+    ("TokenSource::extract (Authorization header)", r"scopegate_tower::extract::TokenSource::extract$"),
+    ("Engine::decide", r"scopegate::engine::Engine::decide$"),
+    ("IdentityCache::get", r"scopegate::engine::cache::IdentityCache::get$"),
+    ("RouteTable::find", r"scopegate::routes::RouteTable::find$"),
+]
+cg = result.get("callgrind", {}).get("layer_valid")
+profile = os.path.join(os.path.dirname(out), "callgrind.layer_valid.out")
+if cg and os.path.exists(profile):
+    import subprocess
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", profile],
+                          capture_output=True, text=True).stdout
+    parts = []
+    for label, pattern in LAYER_PARTS:
+        for line in text.splitlines():
+            m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*?:(.*?) \[", line)
+            if m and re.search(pattern, m.group(2).lstrip("<")):
+                parts.append({"part": label, "per_request": int(m.group(1).replace(",", "")) / cg["requests"]})
+                break
+    result["callgrind"]["layer_parts"] = parts
 json.dump(result, open(out, "w"), indent=2)
 for name, v in s.items():
-    print(f"{name:22} {v['rps']:>10.0f} req/s  p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  (expects {v['expected_status']})")
-print(f"layer throughput loss (cached token): {result['layer_loss'] * 100:.1f}% (target <= 5%)")
+    print(f"{name:22} {v['rps']:>10.0f} req/s  p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  "
+          f"server CPU {v['cpu_us_per_request']:.2f} µs/request  (expects {v['expected_status']})")
+print(f"layer throughput loss (cached token): {result['layer_loss'] * 100:.1f}% by req/s, "
+      f"{result['layer_cpu_loss'] * 100:.1f}% by server CPU per request (target <= 5%)")
 for tag, v in result.get("callgrind", {}).items():
+    if tag == "layer_parts":
+        for part in v:
+            print(f"  layer part: {part['per_request']:>8.0f}  {part['part']}")
+        continue
     print(f"callgrind {tag:20} {v['per_request']:>10.0f} instructions per request ({v['requests']} requests)")
 print(f"wrote {out}")
 if bad:

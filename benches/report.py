@@ -118,26 +118,43 @@ def http_section(target):
         f"{d['rounds']} round(s) of {d['duration_s']:.0f} s per scenario, wrk 1 thread {d['connections']} connections,",
         f"server {d['server_threads']} tokio worker(s); pinning: {d['pinning']}. Medians over rounds.",
         "",
-        "| scenario | req/s | p50 | p99 | what |",
-        "|---|---:|---:|---:|---|",
+        "| scenario | req/s | p50 | p99 | server CPU per request | what |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for name, v in s.items():
-        lines.append(f"| `{name}` | {v['rps']:.0f} | {v['p50_ms']:.3f} ms | {v['p99_ms']:.3f} ms | {what.get(name, '')} |")
+        cpu = v.get("cpu_us_per_request")
+        cpu = f"{cpu:.2f} µs" if cpu is not None else "n/a"
+        lines.append(f"| `{name}` | {v['rps']:.0f} | {v['p50_ms']:.3f} ms | {v['p99_ms']:.3f} ms | {cpu} | {what.get(name, '')} |")
     loss = d["layer_loss"]
     met = loss <= d["loss_target"]
     lines += [
         "",
         "| comparison | value | target | result |",
         "|---|---:|---|---|",
-        f"| throughput loss with the layer (cached token) | {loss * 100:.1f}% | <= {d['loss_target'] * 100:.0f}% | {'met' if met else '**MISSED**'} |",
+        f"| throughput loss with the layer (cached token), req/s | {loss * 100:.1f}% | <= {d['loss_target'] * 100:.0f}% | {'met' if met else '**MISSED**'} |",
     ]
+    cpu_loss = d.get("layer_cpu_loss")
+    if cpu_loss is not None:
+        lines.append(f"| the same by server CPU per request (less disturbed by other load) | {cpu_loss * 100:.1f}% | <= {d['loss_target'] * 100:.0f}% | {'met' if cpu_loss <= d['loss_target'] else 'missed'} |")
     cg = d.get("callgrind", {})
     if "bare_valid" in cg and "layer_valid" in cg:
         b, l = cg["bare_valid"]["per_request"], cg["layer_valid"]["per_request"]
         lines.append(f"| user-space instructions per request, layer vs bare (callgrind) | {l:.0f} vs {b:.0f} (+{l - b:.0f}, {l / b - 1:.0%}) | - | - |")
     bad = s.get("layer_bad_signature", {}).get("rps")
+    parts = cg.get("layer_parts") or []
     if bad:
         lines.append(f"| bad-signature flood vs valid tokens | {bad / s['layer_valid']['rps']:.2f}x | - | - |")
+    if parts:
+        lines += [
+            "",
+            "Where the layer's user-space instructions go, per request with a cached token (callgrind,",
+            "inclusive; `HTTP_CALLGRIND=1 bash benches/http.sh`, profile kept in `$CARGO_TARGET_DIR/loadgen/`).",
+            "Kernel time (epoll, reads, writes) is not counted, so the instruction share overstates the",
+            "throughput share:",
+            "",
+            "| part | instructions |",
+            "|---|---:|",
+        ] + [f"| {p['part']} | {p['per_request']:.0f} |" for p in parts]
     return lines, ([] if met else ["HTTP throughput loss"])
 
 
