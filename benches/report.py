@@ -194,6 +194,44 @@ def soak_section(target):
     return lines
 
 
+def gateway_lines(target):
+    """The "Through a gateway" section from benches/gateway.sh's JSON (none when it did not run)."""
+    path = os.path.join(target, "loadgen", "gateway.json")
+    try:
+        with open(path) as f:
+            g = json.load(f)
+    except (OSError, ValueError):
+        return ["## Through a gateway", "", "Not measured in this run (`bash benches/gateway.sh`).", ""]
+    runs = g.get("runs", {})
+    rows = [
+        ("direct", "nginx -> upstream (no auth)"),
+        ("auth_request", "nginx `auth_request` -> `scopegate serve` -> upstream"),
+    ]
+    lines = [
+        "## Through a gateway",
+        "",
+        f"`bash benches/gateway.sh`: {g.get('wrk', 'wrk')} on this machine ({g.get('cores', '?')} cores shared by",
+        f"wrk, nginx and the sidecar), {g.get('nginx', 'nginx')}, {g.get('date', '')}. Request: {g.get('request', '')}.",
+        "The nginx config is `examples/gateways/nginx.conf` (the README's); the upstream is an nginx",
+        "`return 200`.",
+        "",
+        "| path | requests/s | p50 | p99 | non-2xx |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, label in rows:
+        r = runs.get(key)
+        if r is None:
+            lines.append(f"| {label} | n/a | n/a | n/a | n/a |")
+            continue
+        lines.append(
+            f"| {label} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['non_2xx']} |"
+        )
+    d, a = runs.get("direct"), runs.get("auth_request")
+    if d and a and a["requests_per_second"]:
+        lines += ["", f"`auth_request` keeps {a['requests_per_second'] / d['requests_per_second']:.0%} of the direct throughput."]
+    return lines + [""]
+
+
 def main():
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     crit = sys.argv[1] if len(sys.argv) > 1 else os.path.join(target, "criterion")
@@ -269,6 +307,7 @@ def main():
     missed += http_missed
     lines += http_lines
     lines += soak_section(target)
+    lines += [""] + gateway_lines(target)
     lines += [
         "",
         "Missed targets: " + (", ".join(missed) if missed else "none") + ".",
