@@ -84,3 +84,42 @@ impl Engine {
         std::ptr::eq(Arc::as_ptr(&keys), refusal.keys.as_ptr()).then_some(refusal.rejection)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::keys::KeySet;
+    use crate::{Format, LoadedPolicy};
+    use scopegate_testkit::fixtures::{
+        A0_ISS, FA_SECRET, FA_SECRET_ENV, a0b, auth0_claims, keys, pharmacy_policy_text,
+    };
+    use scopegate_testkit::{TestKey, jwks, now};
+
+    #[test]
+    fn forgeries_are_remembered_only_under_the_key_set_that_refused_them() {
+        let policy = LoadedPolicy::parse(&pharmacy_policy_text(), Format::Toml, "p.toml")
+            .unwrap()
+            .with_secret(FA_SECRET_ENV, FA_SECRET);
+        let e = Engine::compile(&policy).unwrap().engine;
+        let forger = TestKey::rsa(keys().auth0.kid().unwrap(), "RS256");
+        let forged = a0b(auth0_claims("", &["admin"])).sign(&forger);
+        assert!(e.known_forgery(&forged, now()).is_none());
+        assert_eq!(
+            e.authenticate(&forged, None).unwrap_err().code,
+            ReasonCode::BadSignature
+        );
+        let remembered = e.known_forgery(&forged, now()).unwrap();
+        assert_eq!(remembered.code, ReasonCode::BadSignature);
+        // Other failures are not remembered: they do not cost a signature check.
+        assert!(e.authenticate("a.b.c", None).is_err());
+        assert!(e.known_forgery("a.b.c", now()).is_none());
+        // Any new key set, even with the same keys, forgets it.
+        e.issuers()
+            .by_iss(A0_ISS)
+            .unwrap()
+            .keys()
+            .replace(KeySet::from_jwks(&jwks(&[&keys().auth0])).unwrap());
+        assert!(e.known_forgery(&forged, now()).is_none());
+    }
+}
