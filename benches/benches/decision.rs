@@ -9,10 +9,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
-use metrics_exporter_prometheus::PrometheusBuilder;
 use criterion::Criterion;
 use http::header::AUTHORIZATION;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use metrics_exporter_prometheus::PrometheusBuilder;
 use scopegate::{AuthRequest, Decision, Engine};
 use scopegate_benches::{AUDIENCE, LEEWAY, POLICY_ROUTES, RS_ISS, fixture, jwk_bytes, request, split_jws};
 
@@ -58,14 +58,21 @@ fn bench_decision(c: &mut Criterion) {
     let handle = recorder.handle();
     let recorded = scopegate_benches::engine_with_recorder(POLICY_ROUTES, true, &recorder);
     assert!(decide(&recorded, &req).is_allowed());
-    g.bench_function("cached_1k_routes_recorder", |b| b.iter(|| decide(&recorded, black_box(&req))));
-    assert!(handle.render().contains("scopegate_decisions_total"), "the recorder saw the decisions");
+    g.bench_function("cached_1k_routes_recorder", |b| {
+        b.iter(|| decide(&recorded, black_box(&req)))
+    });
+    assert!(
+        handle.render().contains("scopegate_decisions_total"),
+        "the recorder saw the decisions"
+    );
 
     // One forged token, again and again: the rejected-signature cache answers after the first.
     let forged = http_request(&scopegate_benches::forged_rs_token());
     let d = decide(&cached, &forged);
     assert_eq!(d.reason_code().map(|c| c.as_str()), Some("bad_signature"));
-    g.bench_function("forged_signature_repeat", |b| b.iter(|| decide(&cached, black_box(&forged))));
+    g.bench_function("forged_signature_repeat", |b| {
+        b.iter(|| decide(&cached, black_box(&forged)))
+    });
 
     for (id, token) in [
         ("first_sight_rs256", &f.rs_token),

@@ -33,7 +33,11 @@ fn main() {
             } else {
                 scopegate_benches::engine(POLICY_ROUTES, cached)
             };
-            let token = if workload == "first_sight_es256" { &f.es_token } else { &f.rs_token };
+            let token = if workload == "first_sight_es256" {
+                &f.es_token
+            } else {
+                &f.rs_token
+            };
             eprintln!("token: {} bytes", token.len());
             let req = AuthRequest::new(method, &path).token(token);
             assert!(engine.decide(&req).is_allowed());
@@ -54,10 +58,16 @@ fn main() {
             use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
             let (key, token) = if workload.ends_with("rs256") {
                 let der = scopegate_benches::rsa_public_key_der(&f.rs_key);
-                (ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).unwrap(), &f.rs_token)
+                (
+                    ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).unwrap(),
+                    &f.rs_token,
+                )
             } else {
                 let point = scopegate_benches::ec_public_point(&f.es_key);
-                (ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).unwrap(), &f.es_token)
+                (
+                    ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).unwrap(),
+                    &f.es_token,
+                )
             };
             let (input, signature) = scopegate_benches::split_jws(token);
             for _ in 0..n {

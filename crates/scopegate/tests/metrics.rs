@@ -16,8 +16,11 @@ fn engine_with_recorder() -> (Engine, Snapshotter) {
     (engine, snapshotter)
 }
 
-/// Every metric: (name, sorted labels, value); histograms give their sample count.
-fn read(snapshotter: &Snapshotter) -> Vec<(String, Vec<(String, String)>, f64)> {
+/// One metric: name, sorted labels, value (histograms give their sample count).
+type Metric = (String, Vec<(String, String)>, f64);
+
+/// Every metric recorded so far.
+fn read(snapshotter: &Snapshotter) -> Vec<Metric> {
     snapshotter
         .snapshot()
         .into_vec()
@@ -39,7 +42,7 @@ fn read(snapshotter: &Snapshotter) -> Vec<(String, Vec<(String, String)>, f64)> 
         .collect()
 }
 
-fn value(all: &[(String, Vec<(String, String)>, f64)], name: &str, labels: &[(&str, &str)]) -> f64 {
+fn value(all: &[Metric], name: &str, labels: &[(&str, &str)]) -> f64 {
     let mut want: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     want.sort();
     all.iter()
@@ -47,7 +50,7 @@ fn value(all: &[(String, Vec<(String, String)>, f64)], name: &str, labels: &[(&s
         .map_or(0.0, |(_, _, v)| *v)
 }
 
-fn decision(all: &[(String, Vec<(String, String)>, f64)], decision: &str, reason: &str) -> f64 {
+fn decision(all: &[Metric], decision: &str, reason: &str) -> f64 {
     value(
         all,
         "scopegate_decisions_total",
