@@ -39,9 +39,10 @@ fn wall_clock() -> u64 {
 }
 
 impl<V: Clone> SlotCache<V> {
-    /// At most `capacity` entries (rounded down to a power of two, at least two).
+    /// At most `capacity` entries (rounded down to a power of two, between 2 and 2^20: the
+    /// slot array, 8 bytes a slot, is allocated up front).
     fn new(capacity: u64) -> SlotCache<V> {
-        let capacity = usize::try_from(capacity).unwrap_or(usize::MAX).clamp(2, 1 << 24);
+        let capacity = usize::try_from(capacity).unwrap_or(usize::MAX).clamp(2, 1 << 20);
         let slots = 1usize << (usize::BITS - 1 - capacity.leading_zeros());
         SlotCache {
             slots: (0..slots).map(|_| ArcSwapOption::empty()).collect(),
