@@ -86,7 +86,10 @@ impl<'de> Visitor<'de> for Strict {
                     slot.insert(value);
                 }
                 Entry::Occupied(taken) => {
-                    return Err(de::Error::custom(format!("duplicate member `{}`", printable(taken.key()))));
+                    return Err(de::Error::custom(format!(
+                        "duplicate member `{}`",
+                        printable(taken.key())
+                    )));
                 }
             }
         }
