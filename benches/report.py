@@ -16,11 +16,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (id, what it measures). The order is the table's.
 BENCHES = [
     ("decision/cached_1k_routes", "http::Request -> Decision, token already verified (identity cache hit), 1,000 routes"),
+    ("decision/cached_1k_routes_recorder", "the same with a Prometheus recorder behind the engine's metric handles"),
+    ("decision/forged_signature_repeat", "one forged RS256 token again and again (rejected-signature cache hit)"),
     ("decision/first_sight_rs256", "same, identity cache off: RS256 verify + claims + rules"),
     ("decision/first_sight_es256", "same, ES256"),
     ("decision/first_sight_hs256", "same, HS256"),
     ("baseline/jsonwebtoken_decode_rs256", "bare jsonwebtoken::decode, same token, key and validation"),
     ("baseline/aws_lc_verify_rs256", "RSA-2048 signature check alone, pre-parsed aws-lc-rs key (the floor)"),
+    ("baseline/aws_lc_verify_es256", "P-256 signature check alone, pre-parsed aws-lc-rs key (the ES256 floor)"),
     ("routes/match_10", "route match, 10 routes"),
     ("routes/match_1000", "route match, 1,000 routes"),
     ("routes/match_10000", "route match, 10,000 routes"),
@@ -39,7 +42,10 @@ BENCHES = [
 RATIOS = [
     ("first sight RS256 vs cached (what the identity cache saves)", "decision/first_sight_rs256", "decision/cached_1k_routes", None, ""),
     ("first sight RS256 vs bare jsonwebtoken decode", "decision/first_sight_rs256", "baseline/jsonwebtoken_decode_rs256", 1.10, "<= 1.10x (stretch < 1.0x)"),
-    ("first sight RS256 vs aws-lc floor", "decision/first_sight_rs256", "baseline/aws_lc_verify_rs256", None, "floor"),
+    ("first sight RS256 vs aws-lc floor", "decision/first_sight_rs256", "baseline/aws_lc_verify_rs256", 1.25, "<= 1.25x"),
+    ("first sight ES256 vs aws-lc floor", "decision/first_sight_es256", "baseline/aws_lc_verify_es256", 1.10, "<= 1.10x"),
+    ("cached decision with a metrics recorder vs without", "decision/cached_1k_routes_recorder", "decision/cached_1k_routes", 1.10, "<= 1.10x"),
+    ("repeated forged signature vs first sight RS256", "decision/forged_signature_repeat", "decision/first_sight_rs256", None, ""),
     ("bare jsonwebtoken decode vs aws-lc floor", "baseline/jsonwebtoken_decode_rs256", "baseline/aws_lc_verify_rs256", None, ""),
     ("routes: 10,000 vs 10", "routes/match_10000", "routes/match_10", 2.0, "<= 2x"),
     ("routes: 1,000 vs 10", "routes/match_1000", "routes/match_10", None, ""),
@@ -50,7 +56,7 @@ RATIOS = [
 
 # (label, id, limit in ns, how it reads)
 ABSOLUTE = [
-    ("cached decision, 1,000 routes", "decision/cached_1k_routes", 500.0, "<= 500 ns"),
+    ("cached decision, 1,000 routes", "decision/cached_1k_routes", 250.0, "<= 250 ns"),
     ("compile 10,000 routes", "routes/compile_10000", 100e6, "< 100 ms"),
 ]
 
@@ -289,7 +295,7 @@ def main():
         if limit is None:
             result = "-"
         elif r <= limit:
-            result = "met" + (" (stretch met)" if limit == 1.10 and r < 1.0 else "")
+            result = "met" + (" (stretch met)" if "stretch" in reads and r < 1.0 else "")
         else:
             result = "**MISSED**"
             missed.append(label)

@@ -8,10 +8,11 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use criterion::Criterion;
 use http::header::AUTHORIZATION;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use metrics_exporter_prometheus::PrometheusBuilder;
 use scopegate::{AuthRequest, Decision, Engine};
 use scopegate_benches::{AUDIENCE, LEEWAY, POLICY_ROUTES, RS_ISS, fixture, jwk_bytes, request, split_jws};
 
@@ -51,6 +52,27 @@ fn bench_decision(c: &mut Criterion) {
     let first = decide(&cached, &req);
     assert!(first.is_allowed(), "{first:?}");
     g.bench_function("cached_1k_routes", |b| b.iter(|| decide(&cached, black_box(&req))));
+
+    // The same with a real Prometheus recorder behind the engine's metric handles.
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let recorded = scopegate_benches::engine_with_recorder(POLICY_ROUTES, true, &recorder);
+    assert!(decide(&recorded, &req).is_allowed());
+    g.bench_function("cached_1k_routes_recorder", |b| {
+        b.iter(|| decide(&recorded, black_box(&req)))
+    });
+    assert!(
+        handle.render().contains("scopegate_decisions_total"),
+        "the recorder saw the decisions"
+    );
+
+    // One forged token, again and again: the rejected-signature cache answers after the first.
+    let forged = http_request(&scopegate_benches::forged_rs_token());
+    let d = decide(&cached, &forged);
+    assert_eq!(d.reason_code().map(|c| c.as_str()), Some("bad_signature"));
+    g.bench_function("forged_signature_repeat", |b| {
+        b.iter(|| decide(&cached, black_box(&forged)))
+    });
 
     for (id, token) in [
         ("first_sight_rs256", &f.rs_token),
@@ -95,6 +117,18 @@ fn bench_baseline(c: &mut Criterion) {
     assert_eq!(jwk_bytes(&jwk, "n").len(), 256, "RSA-2048");
     parsed.verify_sig(input.as_bytes(), &signature).unwrap();
     g.bench_function("aws_lc_verify_rs256", |b| {
+        b.iter(|| {
+            parsed
+                .verify_sig(black_box(input.as_bytes()), black_box(&signature))
+                .unwrap()
+        })
+    });
+
+    // The ES256 floor: the P-256 check alone, point parsed beforehand.
+    let parsed = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, scopegate_benches::ec_public_point(&f.es_key)).unwrap();
+    let (input, signature) = split_jws(&f.es_token);
+    parsed.verify_sig(input.as_bytes(), &signature).unwrap();
+    g.bench_function("aws_lc_verify_es256", |b| {
         b.iter(|| {
             parsed
                 .verify_sig(black_box(input.as_bytes()), black_box(&signature))

@@ -186,6 +186,25 @@ pub fn jwk_bytes(jwk: &Value, member: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).expect("base64url JWK member")
 }
 
+/// The uncompressed SEC 1 point (`04 || x || y`) of an EC key, from its JWK.
+pub fn ec_public_point(key: &TestKey) -> Vec<u8> {
+    let jwk = key.public_jwk();
+    [vec![0x04], jwk_bytes(&jwk, "x"), jwk_bytes(&jwk, "y")].concat()
+}
+
+/// A token from [`RS_ISS`] under the RSA key's `kid`, signed by another RSA key: a forgery
+/// that is refused at the signature check.
+pub fn forged_rs_token() -> String {
+    let forger = TestKey::rsa("bench-rsa-2048", "RS256");
+    token(&forger, RS_ISS, POLICY_ROUTES)
+}
+
+/// An engine whose metric handles are registered with `recorder` (a real exporter's recorder,
+/// used as the thread's local recorder while compiling; nothing is installed globally).
+pub fn engine_with_recorder(routes: usize, identity_cache: bool, recorder: &dyn metrics::Recorder) -> Engine {
+    metrics::with_local_recorder(recorder, || engine(routes, identity_cache))
+}
+
 /// DER `RSAPublicKey` (PKCS#1) of an RSA key, from its JWK `n` and `e`.
 pub fn rsa_public_key_der(key: &TestKey) -> Vec<u8> {
     let jwk = key.public_jwk();

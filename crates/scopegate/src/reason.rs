@@ -132,6 +132,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn all_is_in_declaration_order() {
+        // The engine's metric handles are indexed by `code as usize`.
+        for (i, code) in ReasonCode::ALL.iter().enumerate() {
+            assert_eq!(*code as usize, i, "{code}");
+        }
+    }
+
+    #[test]
     fn codes_are_stable_and_split_401_403() {
         let names: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), 16);

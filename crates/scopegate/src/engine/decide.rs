@@ -51,9 +51,10 @@ impl Engine {
 
     fn matched(&self, id: RouteId, path: &str) -> Option<(&CompiledRoute, MatchedRoute)> {
         let r = self.model.compiled.get(id.index())?;
-        let mut params = Vec::new();
+        // Allocated at its final size straight away (no growth path); nothing for routes without
+        // parameters.
+        let mut params = Vec::with_capacity(r.param_names.len());
         if !r.param_names.is_empty() {
-            params.reserve_exact(r.param_names.len());
             let mut names = r.param_names.iter();
             r.key.each_param(path, |_, value| {
                 if let Some(name) = names.next() {

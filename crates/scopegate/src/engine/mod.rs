@@ -15,6 +15,7 @@ mod identity;
 mod key_fetch;
 mod request;
 mod synthetic;
+mod telemetry;
 mod verify;
 
 use std::fmt;
@@ -36,7 +37,8 @@ use crate::policy::load::{LoadedPolicy, PolicyError};
 use crate::policy::{CorsPreflight, Unmatched};
 use crate::reason::ReasonCode;
 use crate::routes::{RouteId, RouteKey, RouteTable};
-use cache::IdentityCache;
+use cache::{IdentityCache, RejectedCache};
+use telemetry::EngineMetrics;
 
 /// Engine-wide settings after compilation.
 #[derive(Debug, Clone)]
@@ -113,10 +115,15 @@ pub struct Engine {
     settings: Settings,
     model: Model,
     cache: Option<IdentityCache>,
+    rejected: Option<RejectedCache>,
+    metrics: EngineMetrics,
 }
 
 impl Engine {
     /// Compiles a loaded policy.
+    ///
+    /// The engine's metric handles are registered here, with the `metrics` recorder in effect
+    /// (the global one, or the thread's local one): install a recorder before compiling.
     pub fn compile(policy: &LoadedPolicy) -> Result<Compiled, CompileError> {
         // With two jsonwebtoken backends enabled (feature unification elsewhere in a build), its
         // automatic choice panics on first use; pinning aws-lc-rs here keeps verification total.
@@ -137,6 +144,8 @@ impl Engine {
             },
             model: out.model,
             cache: IdentityCache::new(s.identity_cache.capacity, s.identity_cache.ttl_seconds),
+            rejected: RejectedCache::new(s.identity_cache.capacity, s.identity_cache.ttl_seconds),
+            metrics: EngineMetrics::register(),
         };
         Ok(Compiled {
             engine,
@@ -193,7 +202,9 @@ impl Engine {
 
     /// Decides a request with the keys the engine holds now.
     pub fn decide(&self, req: &AuthRequest<'_>) -> Decision {
+        let started = self.metrics.start();
         let decision = self.decide_now(req);
+        self.metrics.record(&decision, started);
         log(req, &decision);
         decision
     }
@@ -202,12 +213,14 @@ impl Engine {
     /// network and the token's key is not known yet (single flight per issuer, at most one fetch
     /// per cooldown). With offline keys, or keys already known, it completes without yielding.
     pub async fn authorize(&self, req: &AuthRequest<'_>) -> Decision {
+        let started = self.metrics.start();
         let first = self.decide_now(req);
         if let Some(fetch) = self.key_fetch(&first, req.token) {
             // Decided again even when the key is still unknown: the reason then tells why.
             self.fetch_keys(&fetch).await;
             return self.decide(req);
         }
+        self.metrics.record(&first, started);
         log(req, &first);
         first
     }

@@ -1,14 +1,16 @@
 //! Token verification: issuer by exact `iss`, algorithm and key checks, signature, claims.
 
+use std::sync::{Arc, Weak};
+
 use serde_json::{Map, Value};
 
 use super::identity::Identity;
-use crate::keys::KeyLookupError;
+use crate::keys::{KeyLookupError, KeySet};
 use crate::model::profile::claim;
 use crate::model::{Facts, Issuer, IssuerTable, Symbols};
 use crate::reason::{ReasonCode, Rejection};
 use crate::text::printable;
-use crate::unverified::{self, JoseHeader, Peeked};
+use crate::unverified::{self, JoseHeader, MAX_SIGNATURE_BYTES, Peeked};
 
 /// Clock rules shared by fresh verification and cache hits.
 pub(crate) fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: u64, leeway: u64) -> Result<(), Rejection> {
@@ -83,14 +85,20 @@ pub(crate) struct Verifier<'a> {
 }
 
 impl Verifier<'_> {
-    /// Verifies a token completely and builds its identity.
-    pub fn verify(&self, token: &str, now: u64) -> Result<Identity, Rejection> {
+    /// Verifies a token completely and builds its identity. When the signature is what fails,
+    /// `bad_signature_under` receives the issuer's index and the key set that refused it.
+    pub fn verify(
+        &self,
+        token: &str,
+        now: u64,
+        bad_signature_under: &mut Option<(u16, Weak<KeySet>)>,
+    ) -> Result<Identity, Rejection> {
         let peeked = unverified::peek(token, self.max_token_bytes)?;
         let issuer = self.issuer(&peeked.claims)?;
         check_header(issuer, &peeked.header)?;
         // Read before the keys: a rotation during verification then forces a second look.
         let key_epoch = issuer.keys.epoch();
-        check_signature(issuer, &peeked)?;
+        check_signature(issuer, &peeked, bad_signature_under)?;
         // From here on the claims are authentic; check their meaning.
         let claims = peeked.claims;
         let exp = numeric(&claims, "exp")?.ok_or_else(|| invalid("the token has no `exp` claim".into()))?;
@@ -177,7 +185,11 @@ fn check_header(issuer: &Issuer, header: &JoseHeader) -> Result<(), Rejection> {
 }
 
 /// The issuer's key for the token's `kid` and `alg` must verify the signature.
-fn check_signature(issuer: &Issuer, peeked: &Peeked<'_>) -> Result<(), Rejection> {
+fn check_signature(
+    issuer: &Issuer,
+    peeked: &Peeked<'_>,
+    bad_signature_under: &mut Option<(u16, Weak<KeySet>)>,
+) -> Result<(), Rejection> {
     let header = &peeked.header;
     let keys = issuer.keys.current().map_err(|why| {
         Rejection::new(
@@ -205,14 +217,13 @@ fn check_signature(issuer: &Issuer, peeked: &Peeked<'_>) -> Result<(), Rejection
             format!("issuer `{}` has no HMAC secret", issuer.id),
         ),
     })?;
-    let verified = jsonwebtoken::crypto::verify(
-        peeked.signature,
-        peeked.signing_input.as_bytes(),
-        key.decoding_key(),
-        header.alg,
-    )
-    .unwrap_or(false);
+    let mut buffer = [0u8; MAX_SIGNATURE_BYTES];
+    // A signature that does not decode verifies nothing: the same answer as a wrong one.
+    let verified = peeked
+        .signature_bytes(&mut buffer)
+        .is_some_and(|signature| key.verify(header.alg, peeked.signing_input.as_bytes(), signature));
     if !verified {
+        *bad_signature_under = Some((issuer.index, Arc::downgrade(&keys)));
         return Err(Rejection::new(
             ReasonCode::BadSignature,
             format!(

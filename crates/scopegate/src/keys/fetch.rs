@@ -320,6 +320,30 @@ pub(crate) fn max_age(value: &str) -> Option<Duration> {
     found
 }
 
+/// Fetch metrics of one issuer, registered once with its id as the `issuer` label.
+pub(super) struct FetchMetrics {
+    pub ok: metrics::Counter,
+    pub error: metrics::Counter,
+    pub key_age: metrics::Gauge,
+}
+
+impl FetchMetrics {
+    pub fn register(issuer: &str) -> FetchMetrics {
+        let fetches = |outcome: &'static str| metrics::counter!("scopegate_jwks_fetches_total", "issuer" => issuer.to_string(), "outcome" => outcome);
+        FetchMetrics {
+            ok: fetches("ok"),
+            error: fetches("error"),
+            key_age: metrics::gauge!("scopegate_jwks_key_age_seconds", "issuer" => issuer.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Debug for FetchMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchMetrics").finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,13 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
+use super::material::KeyMaterial;
 use crate::text::printable;
 
 /// What kind of key material a key is, which fixes the algorithms it can verify.
@@ -51,7 +54,7 @@ pub struct VerificationKey {
     kid: Option<String>,
     alg: Option<Algorithm>,
     family: KeyFamily,
-    key: DecodingKey,
+    material: KeyMaterial,
     /// Hash of the parsed key parameters: tells a replaced key from the same key fetched
     /// again, whatever the JSON's member order or spacing.
     fingerprint: u64,
@@ -84,9 +87,10 @@ impl VerificationKey {
         self.family
     }
 
-    /// The key in jsonwebtoken's form.
-    pub(crate) fn decoding_key(&self) -> &DecodingKey {
-        &self.key
+    /// True when `signature` (raw bytes) signs `message` under `alg` with this key. The key's
+    /// family and bound algorithm are checked again here, whatever the caller looked up.
+    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.accepts(alg) && self.material.verify(alg, message, signature)
     }
 
     fn accepts(&self, alg: Algorithm) -> bool {
@@ -179,7 +183,7 @@ impl KeySet {
             kid: None,
             alg: None,
             family: KeyFamily::Hmac,
-            key: DecodingKey::from_secret(secret),
+            material: KeyMaterial::hmac(secret),
             fingerprint: 0,
         });
         self
@@ -287,16 +291,35 @@ fn parse_jwk(raw: &Value) -> Result<VerificationKey, String> {
     {
         return Err(format!("`alg` {a:?} does not fit a {family:?} key"));
     }
-    let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("unusable key material: {e}"))?;
+    let material = match &jwk.algorithm {
+        AlgorithmParameters::RSA(p) => KeyMaterial::rsa(&b64(&p.n, "n")?, &b64(&p.e, "e")?, alg)?,
+        AlgorithmParameters::EllipticCurve(p) => {
+            let alg = if family == KeyFamily::EcP256 {
+                Algorithm::ES256
+            } else {
+                Algorithm::ES384
+            };
+            KeyMaterial::ec(&b64(&p.x, "x")?, &b64(&p.y, "y")?, alg)?
+        }
+        AlgorithmParameters::OctetKeyPair(p) => KeyMaterial::ed25519(&b64(&p.x, "x")?)?,
+        _ => return Err("unsupported key type".into()),
+    };
     let mut hasher = std::hash::DefaultHasher::new();
     (&jwk.common.key_id, alg, &jwk.algorithm).hash(&mut hasher);
     Ok(VerificationKey {
         kid: jwk.common.key_id.clone(),
         alg,
         family,
-        key,
+        material,
         fingerprint: hasher.finish(),
     })
+}
+
+/// A JWK member in base64url without padding (RFC 7518 section 6).
+fn b64(text: &str, member: &str) -> Result<Vec<u8>, String> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| format!("`{member}` is not base64url"))
 }
 
 fn signature_algorithm(a: &KeyAlgorithm) -> Option<Algorithm> {

@@ -4,6 +4,7 @@
 #[cfg(feature = "network")]
 mod fetch;
 mod jwks;
+mod material;
 #[cfg(feature = "network")]
 mod remote;
 mod store;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use reqwest::Url;
 
-use super::fetch::{FetchError, FetchLimits, FetchedKeys, Fetcher, check_url, discovery_url};
+use super::fetch::{FetchError, FetchLimits, FetchMetrics, FetchedKeys, Fetcher, check_url, discovery_url};
 use super::{KeySet, KeysUnavailable};
 use crate::policy::JwksFetchSource;
 
@@ -157,6 +157,9 @@ pub(crate) struct RemoteKeys {
     flight: tokio::sync::Mutex<()>,
     unknown_kids: moka::sync::Cache<Box<str>, ()>,
     counters: Counters,
+    meters: FetchMetrics,
+    /// When the keys held now were installed (`now_ms`), for the key-age gauge.
+    installed_ms: AtomicU64,
     refresher: AtomicBool,
 }
 
@@ -168,6 +171,8 @@ impl RemoteKeys {
             .time_to_live(rules.cooldown.max(Duration::from_millis(1)))
             .build();
         RemoteKeys {
+            meters: FetchMetrics::register(&issuer),
+            installed_ms: AtomicU64::new(0),
             issuer,
             iss,
             source,
@@ -235,6 +240,7 @@ impl RemoteKeys {
             self.epoch.fetch_add(1, Ordering::AcqRel);
         }
         self.keys.store(Some(Arc::new(keys)));
+        self.installed_ms.store(now, Ordering::Release);
         self.fresh_until_ms
             .store(now.saturating_add(ms(ttl)), Ordering::Release);
         self.stale_until_ms.store(
@@ -308,6 +314,7 @@ impl RemoteKeys {
         self.counters.fetches.fetch_add(1, Ordering::Relaxed);
         match result {
             Ok(fetched) => {
+                self.meters.ok.increment(1);
                 let ttl = fetched
                     .max_age
                     .unwrap_or(self.rules.default_ttl)
@@ -329,6 +336,7 @@ impl RemoteKeys {
                 );
             }
             Err(e) => {
+                self.meters.error.increment(1);
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
                 let mut state = self.state();
                 state.last_error = Some(e.clone());
@@ -350,6 +358,10 @@ impl RemoteKeys {
                     "jwks fetch"
                 );
             }
+        }
+        if self.keys.load().is_some() {
+            let age_ms = now_ms().saturating_sub(self.installed_ms.load(Ordering::Acquire));
+            self.meters.key_age.set(age_ms as f64 / 1000.0);
         }
         self.attempts.fetch_add(1, Ordering::AcqRel);
     }

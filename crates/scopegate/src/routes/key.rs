@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{MAX_SEGMENTS, METHODS, trim_path};
+use super::{MAX_SEGMENTS, METHODS, next_segment, trim_path};
 
 /// One segment of a route path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +156,8 @@ impl RouteKey {
         };
         let mut rest = trim_path(path);
         for segment in segments {
-            let (head, tail) = rest.split_once('/').unwrap_or((rest, ""));
+            let (head, tail) = next_segment(rest);
+            let tail = tail.unwrap_or("");
             match segment {
                 Segment::Literal(_) => {}
                 Segment::Param(name) => f(name.as_str(), head),

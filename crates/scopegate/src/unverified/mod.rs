@@ -64,6 +64,23 @@ impl fmt::Debug for Peeked<'_> {
     }
 }
 
+/// The longest signature any supported key produces: RSA-8192, 1,024 bytes.
+pub const MAX_SIGNATURE_BYTES: usize = 1024;
+
+impl Peeked<'_> {
+    /// The signature decoded into `buffer` (canonical base64url, no padding); `None` when it
+    /// is not that or longer than any supported key can produce.
+    pub fn signature_bytes<'b>(&self, buffer: &'b mut [u8; MAX_SIGNATURE_BYTES]) -> Option<&'b [u8]> {
+        // 1,366 characters encode 1,024 bytes; longer input cannot fit, so it is refused
+        // before decoding (and before base64's conservative size estimate could refuse it).
+        if self.signature.len() > MAX_SIGNATURE_BYTES.div_ceil(3) * 4 - 2 {
+            return None;
+        }
+        let written = B64.decode_slice(self.signature, buffer).ok()?;
+        buffer.get(..written)
+    }
+}
+
 fn malformed(message: impl Into<String>) -> Rejection {
     Rejection::new(ReasonCode::MalformedToken, message)
 }

@@ -2,6 +2,8 @@
 //! way a JWKS endpoint can misbehave, rotation, staleness, storms and issuer isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod fetch_metrics;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
