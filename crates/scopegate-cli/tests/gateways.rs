@@ -230,10 +230,14 @@ fn metrics_logs_and_graceful_shutdown() {
         "scopegate_http_requests_total{endpoint=\"auth\",status=\"401\"} 1",
         "scopegate_http_requests_total{endpoint=\"auth\",status=\"500\"} 1",
         "scopegate_http_requests_total{endpoint=\"readyz\",status=\"200\"} 1",
+        // The core's own metrics: the engine registered its handles with this recorder.
+        "scopegate_decisions_total{decision=\"allowed\",reason=\"allowed\"} 1",
+        "scopegate_decisions_total{decision=\"unauthorized\",reason=\"missing_token\"} 1",
+        "scopegate_identity_cache_misses_total 1",
     ] {
         assert!(metrics.body.contains(line), "{line} missing from\n{}", metrics.body);
     }
-    // The core's metrics, when present, are labelled with reason codes, never tokens.
+    // Labels are reason codes and issuer ids, never token material.
     assert!(!metrics.body.contains(&token[..20]));
 
     let (status, stderr) = sidecar.terminate();

@@ -136,12 +136,14 @@ fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> ServeError {
 pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let loaded = LoadedPolicy::from_path(&options.policy).map_err(LoadError::from)?;
     let config = ServerConfig::new(&loaded.source.server, &options.overrides)?;
+    // The recorder first: the engine registers its metric handles when it is compiled.
+    let metrics = install_prometheus();
     let compiled = Engine::compile(&loaded).map_err(LoadError::from)?;
     for w in &compiled.warnings {
         tracing::warn!(warning = %w, "policy warning");
     }
     let engine = EngineHandle::new(Arc::new(compiled.engine));
-    let sidecar = Sidecar::new(engine.clone(), config.clone(), install_prometheus());
+    let sidecar = Sidecar::new(engine.clone(), config.clone(), metrics);
 
     // Signal handlers before the listeners: a SIGHUP or SIGTERM from the moment the port answers
     // is handled, never fatal.
