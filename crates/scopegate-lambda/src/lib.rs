@@ -42,6 +42,7 @@
 //! `roles` (space-joined) and the claims listed in `[lambda] context_claims`, flattened to
 //! strings, numbers and booleans ([`context::flatten`]). It never holds the token.
 
+mod answer;
 pub mod arn;
 pub mod context;
 mod event;
@@ -52,16 +53,13 @@ use std::collections::HashSet;
 use std::env;
 use std::sync::Arc;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerIamPolicyResponse,
-};
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 pub use lambda_runtime::Diagnostic;
 use lambda_runtime::LambdaEvent;
 use scopegate::policy::{LambdaHttpResponse, LambdaPolicyResources, LambdaSource};
 use scopegate::{AuthRequest, Decision, Engine, Format, GrantBasis, Identity, LoadError, LoadedPolicy};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub use crate::answer::{Answer, Context, Effect, IamAnswer, PolicyDocument, SimpleAnswer, Statement};
 use crate::arn::ExecuteApiArn;
 pub use crate::event::EventKind;
 use crate::event::invalid;
@@ -221,13 +219,20 @@ impl Authorizer {
         ready
     }
 
-    /// The `lambda_runtime` entry point.
-    pub async fn handle_event(&self, event: LambdaEvent<Value>) -> Result<Value, AuthorizerError> {
-        self.handle(event.payload).await
+    /// The `lambda_runtime` entry point: the typed answer, which the runtime serialises.
+    pub async fn handle_event(&self, event: LambdaEvent<Value>) -> Result<Answer, AuthorizerError> {
+        self.respond(event.payload).await
     }
 
     /// Answers one authorizer event with the JSON API Gateway expects, or an error.
     pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
+        let answer = self.respond(event).await?;
+        serde_json::to_value(answer).map_err(|e| invalid(format!("cannot write the response: {e}")))
+    }
+
+    /// Answers one authorizer event with a typed [`Answer`] (serialise it for API Gateway), or an
+    /// error. The same answers as [`Authorizer::handle`], without building a JSON tree.
+    pub async fn respond(&self, event: Value) -> Result<Answer, AuthorizerError> {
         let kind = EventKind::detect(&event, self.settings.event)?;
         let incoming = self.read(event, kind)?;
         let needs_arn = !(kind == EventKind::HttpV2 && self.settings.http_response == LambdaHttpResponse::Simple);
@@ -276,35 +281,22 @@ impl Authorizer {
         let identity = decision.identity().map(Arc::as_ref);
         let context = context::build(identity, &self.settings.context_claims);
         if kind == EventKind::HttpV2 && self.settings.http_response == LambdaHttpResponse::Simple {
-            return Ok(json!({ "isAuthorized": allowed, "context": context }));
+            return Ok(Answer::Simple(SimpleAnswer {
+                is_authorized: allowed,
+                context,
+            }));
         }
         let (Ok(arn), Some(arn_text)) = (&incoming.arn, &incoming.arn_text) else {
             return Err(invalid("no method ARN"));
         };
         let preflight_grant = matches!(&decision, Decision::Allow(g) if g.basis == GrantBasis::CorsPreflight);
         let (allow, deny) = self.resources(arn, arn_text, allowed, identity, preflight_grant);
-        let principal = principal_id(identity);
-        let document = policy_document(allow, deny);
-        let value = if kind == EventKind::HttpV2 {
-            let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Value>::default();
-            r.principal_id = Some(principal);
-            r.policy_document = document;
-            r.context = context;
-            serde_json::to_value(r)
-        } else {
-            let mut r = ApiGatewayCustomAuthorizerResponse::<Value>::default();
-            r.principal_id = Some(principal);
-            r.policy_document = document;
-            r.context = context;
-            serde_json::to_value(r)
-        };
-        let mut value = value.map_err(|e| invalid(format!("cannot write the response: {e}")))?;
-        if let Some(map) = value.as_object_mut()
-            && map.get("usageIdentifierKey").is_some_and(Value::is_null)
-        {
-            map.remove("usageIdentifierKey");
-        }
-        Ok(value)
+        // REST and HTTP API IAM answers have the same shape (no `usageIdentifierKey`).
+        Ok(Answer::Iam(IamAnswer {
+            principal_id: principal_id(identity),
+            policy_document: PolicyDocument::new(allow, deny),
+            context,
+        }))
     }
 
     fn names_policy_route(&self, route_key: &str) -> bool {
@@ -360,30 +352,12 @@ fn principal_id(identity: Option<&Identity>) -> String {
     }
 }
 
-fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
-    let mut s = IamPolicyStatement::default();
-    s.action = vec!["execute-api:Invoke".to_string()];
-    s.effect = effect;
-    s.resource = resource;
-    s
-}
-
-fn policy_document(allow: Vec<String>, deny: Vec<String>) -> ApiGatewayCustomAuthorizerPolicy {
-    let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
-    doc.version = Some("2012-10-17".to_string());
-    if !allow.is_empty() {
-        doc.statement.push(statement(IamPolicyEffect::Allow, allow));
-    }
-    if !deny.is_empty() {
-        doc.statement.push(statement(IamPolicyEffect::Deny, deny));
-    }
-    doc
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::strip_stage;
+    use serde_json::json;
     use scopegate::policy::LambdaEventKind;
 
     #[test]
