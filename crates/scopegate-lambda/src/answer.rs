@@ -15,16 +15,6 @@ pub enum Answer {
     Simple(SimpleAnswer),
 }
 
-impl Answer {
-    /// True for an `Allow` statement or `isAuthorized: true`.
-    pub fn allows_something(&self) -> bool {
-        match self {
-            Answer::Iam(a) => a.policy_document.statement.iter().any(|s| s.effect == Effect::Allow),
-            Answer::Simple(s) => s.is_authorized,
-        }
-    }
-}
-
 /// `{"principalId", "policyDocument", "context"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,13 +126,11 @@ mod tests {
             serde_json::to_string(&answer).unwrap(),
             r#"{"principalId":"alice","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["arn:a"]},{"Action":["execute-api:Invoke"],"Effect":"Deny","Resource":["arn:b"]}]},"context":{"issuer":"auth0","n":3}}"#
         );
-        assert!(answer.allows_something());
         let simple = Answer::Simple(SimpleAnswer {
             is_authorized: false,
             context: Context::default(),
         });
         assert_eq!(serde_json::to_value(&simple).unwrap(), json!({"isAuthorized": false, "context": {}}));
-        assert!(!simple.allows_something());
         assert_eq!(PolicyDocument::new(vec![], vec![]).statement, vec![]);
     }
 }

@@ -65,6 +65,9 @@ pub use crate::event::EventKind;
 use crate::event::invalid;
 use crate::plan::Planner;
 
+/// The adapter's own metric: events answered, by event shape and outcome.
+pub const EVENTS_METRIC: &str = "scopegate_lambda_events_total";
+
 /// Why an event got no policy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorizerError {
@@ -232,8 +235,29 @@ impl Authorizer {
 
     /// Answers one authorizer event with a typed [`Answer`] (serialise it for API Gateway), or an
     /// error. The same answers as [`Authorizer::handle`], without building a JSON tree.
+    ///
+    /// Counts every event in `scopegate_lambda_events_total` (labels `event` = `token`,
+    /// `request`, `http_v1`, `http_v2` or `unknown`; `outcome` = `allow`, `deny`,
+    /// `unauthorized` or `invalid`) through the `metrics` facade: free without a recorder.
     pub async fn respond(&self, event: Value) -> Result<Answer, AuthorizerError> {
-        let kind = EventKind::detect(&event, self.settings.event)?;
+        let kind = EventKind::detect(&event, self.settings.event);
+        let label = kind.as_ref().map_or("unknown", |k| k.label());
+        let result = match kind {
+            Ok(kind) => self.answer(event, kind).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match &result {
+            Ok((_, true)) => "allow",
+            Ok((_, false)) => "deny",
+            Err(AuthorizerError::Unauthorized) => "unauthorized",
+            Err(AuthorizerError::InvalidEvent(_)) => "invalid",
+        };
+        metrics::counter!(EVENTS_METRIC, "event" => label, "outcome" => outcome).increment(1);
+        result.map(|(answer, _)| answer)
+    }
+
+    /// The answer and whether the incoming request itself is allowed.
+    async fn answer(&self, event: Value, kind: EventKind) -> Result<(Answer, bool), AuthorizerError> {
         let incoming = self.read(event, kind)?;
         let needs_arn = !(kind == EventKind::HttpV2 && self.settings.http_response == LambdaHttpResponse::Simple);
         if needs_arn && let Err(why) = &incoming.arn {
@@ -281,10 +305,11 @@ impl Authorizer {
         let identity = decision.identity().map(Arc::as_ref);
         let context = context::build(identity, &self.settings.context_claims);
         if kind == EventKind::HttpV2 && self.settings.http_response == LambdaHttpResponse::Simple {
-            return Ok(Answer::Simple(SimpleAnswer {
+            let answer = Answer::Simple(SimpleAnswer {
                 is_authorized: allowed,
                 context,
-            }));
+            });
+            return Ok((answer, allowed));
         }
         let (Ok(arn), Some(arn_text)) = (&incoming.arn, &incoming.arn_text) else {
             return Err(invalid("no method ARN"));
@@ -292,11 +317,12 @@ impl Authorizer {
         let preflight_grant = matches!(&decision, Decision::Allow(g) if g.basis == GrantBasis::CorsPreflight);
         let (allow, deny) = self.resources(arn, arn_text, allowed, identity, preflight_grant);
         // REST and HTTP API IAM answers have the same shape (no `usageIdentifierKey`).
-        Ok(Answer::Iam(IamAnswer {
+        let answer = Answer::Iam(IamAnswer {
             principal_id: principal_id(identity),
             policy_document: PolicyDocument::new(allow, deny),
             context,
-        }))
+        });
+        Ok((answer, allowed))
     }
 
     fn names_policy_route(&self, route_key: &str) -> bool {
