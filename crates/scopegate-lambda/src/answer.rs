@@ -130,7 +130,10 @@ mod tests {
             is_authorized: false,
             context: Context::default(),
         });
-        assert_eq!(serde_json::to_value(&simple).unwrap(), json!({"isAuthorized": false, "context": {}}));
+        assert_eq!(
+            serde_json::to_value(&simple).unwrap(),
+            json!({"isAuthorized": false, "context": {}})
+        );
         assert_eq!(PolicyDocument::new(vec![], vec![]).statement, vec![]);
     }
 }

@@ -378,13 +378,12 @@ fn principal_id(identity: Option<&Identity>) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::strip_stage;
-    use serde_json::json;
     use scopegate::policy::LambdaEventKind;
+    use serde_json::json;
 
     #[test]
     fn stage_prefixes_are_removed() {

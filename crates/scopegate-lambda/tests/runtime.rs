@@ -350,7 +350,9 @@ async fn bootstrap_writes_embedded_metric_format_lines_when_asked() {
     assert!(counted("req-2", "unauthorized"), "{out}");
     assert!(counted("req-3", "deny"), "{out}");
     // Counters are per flush: the allow of req-1 is not counted again in req-2's lines.
-    assert!(!docs
-        .iter()
-        .any(|d| d["RequestId"] == "req-2" && d["outcome"] == "allow" && d["scopegate_lambda_events_total"] != 0));
+    assert!(
+        !docs
+            .iter()
+            .any(|d| d["RequestId"] == "req-2" && d["outcome"] == "allow" && d["scopegate_lambda_events_total"] != 0)
+    );
 }
