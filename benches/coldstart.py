@@ -4,7 +4,8 @@
 Measures scopegate's `bootstrap` and, when node is installed, the Auth0 Node sample authorizer
 (benches/peers/node-authorizer) with the same TOKEN event, token and local JWKS:
 - cold start: process start to the first answer (the POST of the response), median of --runs;
-- peak RSS of that process (getrusage of the child after it is killed);
+- peak RSS of that process (VmHWM of /proc/PID/status just before it is killed; a child's
+  getrusage would also count the forked Python before exec);
 - warm event: the stand-in's time from handing out an event to receiving its answer, median;
 - the stripped binary's size (bootstrap) or the node_modules size (node).
 Writes JSON to $CARGO_TARGET_DIR/loadgen/coldstart.json (or --out). Standard library only;
@@ -168,10 +169,9 @@ def measure(stand, who, cmd, env, cwd, event, runs, events):
                 received, sent, kind, body = stand.answers.get(timeout=30)
                 warm.append((received - sent) * 1e6)
             expect_allow(kind, body, who)
+        rss.append(peak_rss_mib(child.pid))
         child.kill()
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = status
-        rss.append(usage.ru_maxrss / 1024)  # KiB -> MiB
+        child.wait()
         stand.end_run()
     result = {
         "cold_start_ms": {"median": statistics.median(cold), "min": min(cold), "max": max(cold), "runs": runs},
@@ -180,6 +180,14 @@ def measure(stand, who, cmd, env, cwd, event, runs, events):
     if warm:
         result["warm_event_us"] = {"median": statistics.median(warm), "events": len(warm)}
     return result
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    sys.exit(f"no VmHWM for process {pid}")
 
 
 def dir_bytes(path):
