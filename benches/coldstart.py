@@ -57,6 +57,8 @@ class Stand:
         self.answers = queue.Queue()
         self.generation = 0
         self.counter = 0
+        self.polls = 0  # GET /next requests of this run
+        self.polled = threading.Condition()
         self.lock = threading.Lock()
         stand = self
 
@@ -88,6 +90,9 @@ class Stand:
                     return self.reply(404, b"{}")
                 # The queue of this run: a killed process's long poll never takes a later run's event.
                 events, generation = stand.events, stand.generation
+                with stand.polled:
+                    stand.polls += 1
+                    stand.polled.notify_all()
                 while True:
                     try:
                         event = events.get(timeout=0.05)
@@ -132,7 +137,16 @@ class Stand:
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def wait_for_poll(self, n):
+        """Waits for the function's n-th GET /next of this run: then it is idle in a long poll
+        and can be killed without a request in flight (which could take the next run's event)."""
+        with self.polled:
+            if not self.polled.wait_for(lambda: self.polls >= n, timeout=30):
+                sys.exit("the function did not ask for its next event")
+
     def end_run(self):
+        with self.polled:
+            self.polls = 0
         self.generation += 1
         self.events = queue.Queue()
         while not self.answers.empty():
@@ -169,6 +183,7 @@ def measure(stand, who, cmd, env, cwd, event, runs, events):
                 received, sent, kind, body = stand.answers.get(timeout=30)
                 warm.append((received - sent) * 1e6)
             expect_allow(kind, body, who)
+        stand.wait_for_poll(1 + 1 + (events if run == 0 else 0))
         rss.append(peak_rss_mib(child.pid))
         child.kill()
         child.wait()
