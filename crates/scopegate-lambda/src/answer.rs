@@ -1,6 +1,8 @@
 //! The answer API Gateway reads, as typed values serialised straight to JSON: no intermediate
 //! `serde_json::Value` tree (whose maps hash every key) on the per-event path.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
@@ -90,8 +92,9 @@ pub enum Effect {
 }
 
 /// The authorizer context: flat keys and string, number or boolean values, in insertion order.
+/// The adapter's own keys are static strings: no allocation per key and event.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Context(pub Vec<(String, Value)>);
+pub struct Context(pub Vec<(Cow<'static, str>, Value)>);
 
 impl Context {
     /// The value under `key`.
@@ -120,7 +123,10 @@ mod tests {
         let answer = Answer::Iam(IamAnswer {
             principal_id: "alice".into(),
             policy_document: PolicyDocument::new(vec!["arn:a".into()], vec!["arn:b".into()]),
-            context: Context(vec![("issuer".into(), json!("auth0")), ("n".into(), json!(3))]),
+            context: Context(vec![
+                ("issuer".into(), json!("auth0")),
+                (String::from("n").into(), json!(3)),
+            ]),
         });
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),

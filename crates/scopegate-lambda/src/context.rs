@@ -52,7 +52,7 @@ pub fn build(identity: Option<&Identity>, claims: &[String]) -> Context {
     let mut map = Vec::new();
     if let Some(i) = identity {
         map.reserve(5 + claims.len());
-        let mut put = |k: &str, v: String| map.push((k.to_string(), Value::String(v)));
+        let mut put = |k: &'static str, v: String| map.push((k.into(), Value::String(v)));
         put("issuer", i.issuer_id().to_string());
         if let Some(s) = i.subject() {
             put("subject", s.to_string());
@@ -66,7 +66,7 @@ pub fn build(identity: Option<&Identity>, claims: &[String]) -> Context {
             // `/a/b` is a JSON Pointer into the claims; the context key is the name as written.
             // Reserved names are refused at startup, so keys stay unique.
             if let Some(v) = i.claim(name).and_then(flatten) {
-                map.push((name.clone(), v));
+                map.push((name.clone().into(), v));
             }
         }
     }
