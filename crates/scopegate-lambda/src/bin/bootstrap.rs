@@ -78,6 +78,8 @@ async fn main() -> ExitCode {
         .without_time()
         .with_target(false)
         .init();
+    // Before the policy and the key warm-up, so that their metrics (JWKS fetches) are recorded.
+    let emf = emf::from_env();
     let authorizer = match Authorizer::from_env() {
         Ok(a) => Arc::new(a),
         Err(e) => {
@@ -94,7 +96,6 @@ async fn main() -> ExitCode {
         witnesses = authorizer.planner().witness_count(),
         "scopegate authorizer ready"
     );
-    let emf = emf::from_env();
     let handler = service_fn(move |event: LambdaEvent<Value>| {
         let authorizer = Arc::clone(&authorizer);
         async move {
