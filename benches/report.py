@@ -143,6 +143,143 @@ def coldstart_section(path, missed):
         lines.append(f"| warm event in process, median | see `lambda/*` above | {n['in_process_event_us']:.0f} µs | - | - |")
     if n:
         lines += ["", f"Node {n.get('version', '')}; the peer is `benches/peers/node-authorizer` (see its NOTICE.md)."]
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def http_section(target):
+    """HTTP level (benches/http.sh): wrk through the pharmacy example. Returns (lines, missed)."""
+    d = load_json(os.path.join(target, "loadgen", "http.json"))
+    lines = ["", "## HTTP level (wrk, `bash benches/http.sh`)", ""]
+    if d is None:
+        return lines + ["n/a: run `bash benches/http.sh` (writes `$CARGO_TARGET_DIR/loadgen/http.json`)."], []
+    s = d["scenarios"]
+    what = {
+        "bare_valid": "`GET /user` without the layer (valid token sent, ignored)",
+        "layer_valid": "the same router behind the layer, valid token (identity cache warm)",
+        "pharmacy_valid": "the example as shipped: layer, and a handler that reads the grant",
+        "layer_no_token": "behind the layer, no token (401)",
+        "layer_bad_signature": "behind the layer, one token with a broken signature, over and over (401)",
+    }
+    lines += [
+        f"{d['rounds']} round(s) of {d['duration_s']:.0f} s per scenario, wrk 1 thread {d['connections']} connections,",
+        f"server {d['server_threads']} tokio worker(s); pinning: {d['pinning']}. Medians over rounds.",
+        "",
+        "| scenario | req/s | p50 | p99 | server CPU per request | what |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, v in s.items():
+        cpu = v.get("cpu_us_per_request")
+        cpu = f"{cpu:.2f} µs" if cpu is not None else "n/a"
+        lines.append(f"| `{name}` | {v['rps']:.0f} | {v['p50_ms']:.3f} ms | {v['p99_ms']:.3f} ms | {cpu} | {what.get(name, '')} |")
+    loss = d["layer_loss"]
+    met = loss <= d["loss_target"]
+    lines += [
+        "",
+        "| comparison | value | target | result |",
+        "|---|---:|---|---|",
+        f"| throughput loss with the layer (cached token), req/s | {loss * 100:.1f}% | <= {d['loss_target'] * 100:.0f}% | {'met' if met else '**MISSED**'} |",
+    ]
+    cpu_loss = d.get("layer_cpu_loss")
+    if cpu_loss is not None:
+        lines.append(f"| the same by server CPU per request (less disturbed by other load) | {cpu_loss * 100:.1f}% | <= {d['loss_target'] * 100:.0f}% | {'met' if cpu_loss <= d['loss_target'] else 'missed'} |")
+    cg = d.get("callgrind", {})
+    if "bare_valid" in cg and "layer_valid" in cg:
+        b, l = cg["bare_valid"]["per_request"], cg["layer_valid"]["per_request"]
+        lines.append(f"| user-space instructions per request, layer vs bare (callgrind) | {l:.0f} vs {b:.0f} (+{l - b:.0f}, {l / b - 1:.0%}) | - | - |")
+    bad = s.get("layer_bad_signature", {}).get("rps")
+    parts = cg.get("layer_parts") or []
+    if bad:
+        lines.append(f"| bad-signature flood vs valid tokens | {bad / s['layer_valid']['rps']:.2f}x | - | - |")
+    if parts:
+        lines += [
+            "",
+            "Where the layer's user-space instructions go, per request with a cached token (callgrind,",
+            "inclusive; `HTTP_CALLGRIND=1 bash benches/http.sh`, profile kept in `$CARGO_TARGET_DIR/loadgen/`).",
+            "Kernel time (epoll, reads, writes) is not counted, so the instruction share overstates the",
+            "throughput share:",
+            "",
+            "| part | instructions |",
+            "|---|---:|",
+        ] + [f"| {p['part']} | {p['per_request']:.0f} |" for p in parts]
+    return lines, ([] if met else ["HTTP throughput loss"])
+
+
+def soak_section(target):
+    """Soak under chaos (benches/soak.sh): the last run's summary."""
+    d = load_json(os.path.join(target, "loadgen", "soak.json"))
+    lines = ["", "## Soak under chaos (`bash benches/soak.sh SECONDS`)", ""]
+    if d is None:
+        return lines + ["n/a: run `bash benches/soak.sh 30` (writes `$CARGO_TARGET_DIR/loadgen/soak.json`)."]
+    kinds = {}
+    for key, n in d["by_kind"].items():
+        kind, status = key.rsplit(" ", 1)
+        kinds.setdefault(kind.split(":")[0], {}).setdefault(status, 0)
+        kinds[kind.split(":")[0]][status] += n
+    rss = d["rss_kb"]
+    st = d["settings"]
+    lines += [
+        f"{d['seconds']:.0f} s, {d['workers']} concurrent clients through the tower layer, three issuers (ES256, RS256,",
+        f"ES384) whose JWKS servers rotate keys every {st['rotate_every_s']} s, fail {st['fail_ratio']:.0%} of fetches (500,",
+        f"garbage, past the timeout), answer {st['slow_ratio']:.0%} slowly, and have outages shorter and longer than",
+        f"ttl + max_stale ({st['ttl_s']:.0f} s + {st['max_stale_s']:.0f} s). Seed {d['seed']}.",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        f"| requests | {d['requests']} ({d['requests_per_second']:.0f}/s) |",
+    ]
+    for kind, statuses in sorted(kinds.items()):
+        lines.append(f"| {kind} | " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())) + " |")
+    lines += [
+        "| oracle verdicts (verdict status: count) | " + ", ".join(f"{k}: {n}" for k, n in d["by_verdict"].items()) + " |",
+        f"| valid tokens refused past the staleness limit | {d['refused_past_staleness']} |",
+        f"| longest gap between key fetches (limit {d['max_fetch_gap_limit_s']:.2f} s) | "
+        + ", ".join(f"{p['max_gap_s']:.2f} s" for p in d["providers"]) + " |",
+        f"| **wrong decisions** | **{d['wrong']}** |",
+        f"| RSS before / after warm-up / peak after / end (KiB) | {rss['before']} / {rss['warm']} / {rss['peak_after_warm']} / {rss['end']} (limit {rss['limit']}) |",
+    ]
+    return lines
+
+
+def gateway_lines(target):
+    """The "Through a gateway" section from benches/gateway.sh's JSON (none when it did not run)."""
+    path = os.path.join(target, "loadgen", "gateway.json")
+    try:
+        with open(path) as f:
+            g = json.load(f)
+    except (OSError, ValueError):
+        return ["## Through a gateway", "", "Not measured in this run (`bash benches/gateway.sh`).", ""]
+    runs = g.get("runs", {})
+    rows = [
+        ("direct", "nginx -> upstream (no auth)"),
+        ("auth_request", "nginx `auth_request` -> `scopegate serve` -> upstream"),
+    ]
+    lines = [
+        "## Through a gateway",
+        "",
+        f"`bash benches/gateway.sh`: {g.get('wrk', 'wrk')} on this machine ({g.get('cores', '?')} cores shared by",
+        f"wrk, nginx and the sidecar), {g.get('nginx', 'nginx')}, {g.get('date', '')}. Request: {g.get('request', '')}.",
+        "The nginx config is `examples/gateways/nginx.conf` (the README's); the upstream is an nginx",
+        "`return 200`.",
+        "",
+        "| path | requests/s | p50 | p99 | non-2xx |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, label in rows:
+        r = runs.get(key)
+        if r is None:
+            lines.append(f"| {label} | n/a | n/a | n/a | n/a |")
+            continue
+        lines.append(
+            f"| {label} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['non_2xx']} |"
+        )
+    d, a = runs.get("direct"), runs.get("auth_request")
+    if d and a and a["requests_per_second"]:
+        lines += ["", f"`auth_request` keeps {a['requests_per_second'] / d['requests_per_second']:.0%} of the direct throughput."]
     return lines + [""]
 
 
@@ -218,6 +355,11 @@ def main():
     else:
         lines.append("| tower layer overhead (layer_cached - bare) | n/a | <= 500 ns | n/a |")
     lines += coldstart_section(os.path.join(target, "loadgen", "coldstart.json"), missed)
+    http_lines, http_missed = http_section(target)
+    missed += http_missed
+    lines += http_lines
+    lines += soak_section(target)
+    lines += [""] + gateway_lines(target)
     lines += [
         "",
         "Missed targets: " + (", ".join(missed) if missed else "none") + ".",

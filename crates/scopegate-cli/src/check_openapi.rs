@@ -256,6 +256,7 @@ fn spec_engine(
         issuers,
         routes,
         lambda: Default::default(),
+        server: Default::default(),
     };
     Engine::compile(&LoadedPolicy::from_source(source))
         .map(|c| c.engine)

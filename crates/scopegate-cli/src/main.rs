@@ -4,7 +4,7 @@
 //! `authorize-event` 0 for a policy or simple response / 1 for the `Unauthorized` error;
 //! `check --openapi --strict` 1 on drift; `import` 1 on untranslatable operations; `test` 0 all
 //! pass / 1 any fails; `can` 0 valid caller / 1 rejected; `diff` 1 when `--fail-on`
-//! holds; 2 for usage errors, policies or test files that cannot be loaded and events the
+//! holds; `serve` 0 after a clean shutdown; 2 for usage errors, policies or test files that cannot be loaded and events the
 //! authorizer rejects.
 
 mod can;
@@ -13,6 +13,7 @@ mod diff;
 mod identity;
 mod import;
 mod matrix;
+mod serve;
 mod test_cmd;
 
 use std::io::Read;
@@ -89,6 +90,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Write a policy from an OpenAPI document or an API Gateway export.
     Import(import::ImportArgs),
+    /// Run the forward-auth / Envoy ext_authz sidecar for nginx, Caddy, Traefik and Envoy.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args)]
@@ -130,6 +133,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => matrix::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

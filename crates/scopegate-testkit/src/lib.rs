@@ -16,6 +16,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
+#[cfg(feature = "server")]
+pub mod chaos;
 pub mod fixtures;
 pub mod idps;
 pub mod openapi;

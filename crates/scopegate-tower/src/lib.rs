@@ -72,4 +72,4 @@ pub use extract::TokenSource;
 pub use extractor::{Authorized, MissingGrant};
 pub use handle::{EngineHandle, ShadowStats};
 pub use layer::{ResponseFuture, ScopeGate, ScopeGateLayer, ScopeGateLayerBuilder};
-pub use render::ChallengeStyle;
+pub use render::{ChallengeStyle, challenge};

@@ -45,8 +45,9 @@ fn quoted(s: &str) -> String {
         .collect()
 }
 
-/// The challenge for a denial.
-pub(crate) fn challenge(style: ChallengeStyle, realm: &str, code: ReasonCode, scopes: &[String]) -> String {
+/// The `WWW-Authenticate` value for a denial with `code` (and, for 403, the scopes that would
+/// satisfy the route): what the layer writes, for adapters that answer on behalf of a gateway.
+pub fn challenge(style: ChallengeStyle, realm: &str, code: ReasonCode, scopes: &[String]) -> String {
     let forbidden = code.status() == 403;
     let error = if forbidden {
         "insufficient_scope"

@@ -224,6 +224,7 @@ fn policy() -> impl Strategy<Value = PolicySource> {
             issuers,
             routes,
             lambda: LambdaSource::default(),
+            server: Default::default(),
         })
 }
 

@@ -106,6 +106,7 @@ impl Import {
                 .collect::<Vec<IssuerSource>>(),
             routes,
             lambda: Default::default(),
+            server: Default::default(),
         }
     }
 

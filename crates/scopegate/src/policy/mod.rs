@@ -7,6 +7,7 @@
 
 mod lambda;
 pub(crate) mod load;
+mod server;
 mod settings;
 pub(crate) mod spans;
 
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use lambda::{LambdaEventKind, LambdaHttpResponse, LambdaPolicyResources, LambdaSource};
+pub use server::{IdentityHeaderNames, OriginalRequestHeaders, ServerSource};
 pub use settings::{CorsPreflight, IdentityCacheSource, JwksFetchSource, SettingsSource, Unmatched};
 
 /// How a placeholder value starts: `"<fill in: WHAT>"`. `scopegate import` writes one wherever
@@ -47,6 +49,9 @@ pub struct PolicySource {
     /// Settings for the API Gateway Lambda authorizer adapter; the engine ignores them.
     #[serde(default, skip_serializing_if = "LambdaSource::is_default")]
     pub lambda: LambdaSource,
+    /// Settings for the `scopegate serve` sidecar; the engine ignores them.
+    #[serde(default, skip_serializing_if = "ServerSource::is_default")]
+    pub server: ServerSource,
 }
 
 /// The identity provider family an issuer belongs to; it sets claim names and token rules.
