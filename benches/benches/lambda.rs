@@ -1,6 +1,8 @@
 //! `lambda/token_event_cached`: an API Gateway REST `TOKEN` event through the Lambda handler
-//! (`Authorizer::handle`), 1,000-route policy, identity cache and policy plan warm. Compare with
-//! `decision/cached_1k_routes` for what the event and response JSON cost.
+//! (`Authorizer::respond`: the event as `lambda_runtime` hands it over, a `serde_json::Value`,
+//! in; the answer's JSON bytes out), 1,000-route policy, identity cache and policy plan warm.
+//! `lambda/token_event_bytes` adds the runtime's own part: the event parsed from JSON bytes.
+//! Compare with `decision/cached_1k_routes` for what the event and response JSON cost.
 // Bench code: a setup step that fails is a broken benchmark, reported by panicking.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -28,9 +30,20 @@ fn bench_lambda(c: &mut Criterion) {
     let answer = rt.block_on(authorizer.handle(event.clone())).unwrap();
     assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Allow", "{answer}");
 
+    let bytes = serde_json::to_vec(&event).unwrap();
     let mut g = c.benchmark_group("lambda");
     g.bench_function("token_event_cached", |b| {
-        b.iter(|| rt.block_on(authorizer.handle(black_box(event.clone()))).unwrap())
+        b.iter(|| {
+            let answer = rt.block_on(authorizer.respond(black_box(event.clone()))).unwrap();
+            serde_json::to_vec(&answer).unwrap()
+        })
+    });
+    g.bench_function("token_event_bytes", |b| {
+        b.iter(|| {
+            let event: serde_json::Value = serde_json::from_slice(black_box(&bytes)).unwrap();
+            let answer = rt.block_on(authorizer.respond(event)).unwrap();
+            serde_json::to_vec(&answer).unwrap()
+        })
     });
     g.finish();
 }

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
 use scopegate::{Engine, Grant, LoadError};
 use scopegate_tower::{Authorized, ScopeGateLayer};
 use serde_json::{Value, json};
@@ -33,9 +34,11 @@ fn display_name(grant: &Grant) -> String {
         .to_string()
 }
 
-/// Asgardeo guide: `GET /user` answers `{"message":"Welcome <name>!"}`.
+/// Asgardeo guide: `GET /user` answers `{"message":"Welcome <name>!"}` and counts the welcome
+/// in `pharmacy_welcomes_total` (the service's own metric, beside scopegate's).
 pub fn pharmacy(engine: Arc<Engine>) -> Router {
     async fn user(Authorized(grant): Authorized) -> Json<Value> {
+        metrics::counter!("pharmacy_welcomes_total").increment(1);
         Json(json!({"message": format!("Welcome {}!", display_name(&grant))}))
     }
     Router::new()
@@ -98,6 +101,24 @@ pub fn claims(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/claims", get(claims))
         .layer(ScopeGateLayer::new(engine))
+}
+
+/// Installs the Prometheus recorder for the whole process: scopegate's metrics (decisions,
+/// latency, identity cache, JWKS fetches) and the service's own go to it.
+pub fn install_prometheus() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
+    metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()
+}
+
+/// Adds `GET /metrics` (Prometheus text format) to a router, after its `ScopeGateLayer`, so the
+/// scraper needs no token. Expose it only where the scraper can reach it.
+pub fn with_metrics(router: Router, handle: PrometheusHandle) -> Router {
+    router.route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()) }
+        }),
+    )
 }
 
 /// Serves a router on `addr` until the process ends.

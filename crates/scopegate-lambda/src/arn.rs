@@ -26,8 +26,23 @@ pub struct ExecuteApiArn {
 #[error("not an execute-api method ARN ({0})")]
 pub struct ArnError(pub &'static str);
 
+/// A control character (C0, DEL or C1). Byte by byte for ASCII text: this runs on every event.
+fn has_control(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b.is_ascii_control())
+    } else {
+        text.chars().any(char::is_control)
+    }
+}
+
+/// `text` split at the first `sep` (an ASCII byte, so both sides are valid text).
+fn cut(text: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == sep)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
 fn plain(part: &str) -> bool {
-    !part.is_empty() && !part.contains(['*', '?', '/', ':']) && !part.chars().any(char::is_control)
+    !part.is_empty() && !part.bytes().any(|b| matches!(b, b'*' | b'?' | b'/' | b':')) && !has_control(part)
 }
 
 impl ExecuteApiArn {
@@ -37,25 +52,23 @@ impl ExecuteApiArn {
         if arn.len() > 1600 {
             return Err(ArnError("longer than 1600 bytes"));
         }
-        let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("execute-api"), Some(region), Some(account), Some(rest)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(ArnError("expected arn:PARTITION:execute-api:REGION:ACCOUNT:RESOURCE"));
+        const SHAPE: ArnError = ArnError("expected arn:PARTITION:execute-api:REGION:ACCOUNT:RESOURCE");
+        let Some(("arn", rest)) = cut(arn, b':') else {
+            return Err(SHAPE);
         };
+        let (partition, rest) = cut(rest, b':').ok_or(SHAPE)?;
+        let Some(("execute-api", rest)) = cut(rest, b':') else {
+            return Err(SHAPE);
+        };
+        let (region, rest) = cut(rest, b':').ok_or(SHAPE)?;
+        let (account, rest) = cut(rest, b':').ok_or(SHAPE)?;
         if !plain(partition) || !plain(region) || !plain(account) {
             return Err(ArnError("empty or wildcard partition, region or account"));
         }
-        let mut resource = rest.splitn(4, '/');
-        let (Some(api_id), Some(stage), Some(method)) = (resource.next(), resource.next(), resource.next()) else {
-            return Err(ArnError("expected API_ID/STAGE/METHOD/PATH"));
-        };
-        let path = resource.next().unwrap_or("");
+        const RESOURCE: ArnError = ArnError("expected API_ID/STAGE/METHOD/PATH");
+        let (api_id, rest) = cut(rest, b'/').ok_or(RESOURCE)?;
+        let (stage, rest) = cut(rest, b'/').ok_or(RESOURCE)?;
+        let (method, path) = cut(rest, b'/').unwrap_or((rest, ""));
         if !plain(api_id) {
             return Err(ArnError("empty or wildcard API id"));
         }
@@ -65,7 +78,7 @@ impl ExecuteApiArn {
         if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(ArnError("the method is not an upper-case HTTP method"));
         }
-        if path.chars().any(char::is_control) {
+        if has_control(path) {
             return Err(ArnError("control character in the path"));
         }
         Ok(ExecuteApiArn {
@@ -75,7 +88,12 @@ impl ExecuteApiArn {
             api_id: api_id.to_string(),
             stage: stage.to_string(),
             method: method.to_string(),
-            path: format!("/{path}"),
+            path: {
+                let mut p = String::with_capacity(path.len() + 1);
+                p.push('/');
+                p.push_str(path);
+                p
+            },
         })
     }
 

@@ -1,8 +1,10 @@
 //! The authorizer `context`: flat string, number and boolean values, as API Gateway requires.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use scopegate::Identity;
+
+use crate::answer::Context;
 
 /// Context keys the adapter writes itself; configured claims may not reuse them.
 pub const RESERVED_KEYS: [&str; 8] = [
@@ -46,26 +48,29 @@ fn go_text(value: &Value) -> String {
 }
 
 /// The context for a verified identity (`None`: an anonymous grant, empty context).
-pub fn build(identity: Option<&Identity>, claims: &[String]) -> Value {
-    let mut map = Map::new();
+pub fn build(identity: Option<&Identity>, claims: &[String]) -> Context {
+    let mut map = Vec::new();
     if let Some(i) = identity {
-        map.insert("issuer".into(), Value::String(i.issuer_id().to_string()));
+        map.reserve(5 + claims.len());
+        let mut put = |k: &'static str, v: String| map.push((k.into(), Value::String(v)));
+        put("issuer", i.issuer_id().to_string());
         if let Some(s) = i.subject() {
-            map.insert("subject".into(), Value::String(s.to_string()));
+            put("subject", s.to_string());
         }
         if let Some(c) = i.client() {
-            map.insert("client".into(), Value::String(c.to_string()));
+            put("client", c.to_string());
         }
-        map.insert("scopes".into(), Value::String(i.scopes().join(" ")));
-        map.insert("roles".into(), Value::String(i.roles().join(" ")));
+        put("scopes", i.scopes().join(" "));
+        put("roles", i.roles().join(" "));
         for name in claims {
             // `/a/b` is a JSON Pointer into the claims; the context key is the name as written.
+            // Reserved names are refused at startup, so keys stay unique.
             if let Some(v) = i.claim(name).and_then(flatten) {
-                map.insert(name.clone(), v);
+                map.push((name.clone().into(), v));
             }
         }
     }
-    Value::Object(map)
+    Context(map)
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The label value of `scopegate_lambda_events_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::Token => "token",
+            EventKind::Request => "request",
+            EventKind::HttpV1 => "http_v1",
+            EventKind::HttpV2 => "http_v2",
+        }
+    }
+
     /// Detects the shape from `version` and `type`, unless pinned by `[lambda] event`.
     pub fn detect(event: &Value, pinned: LambdaEventKind) -> Result<EventKind, AuthorizerError> {
         match pinned {

@@ -42,6 +42,7 @@
 //! `roles` (space-joined) and the claims listed in `[lambda] context_claims`, flattened to
 //! strings, numbers and booleans ([`context::flatten`]). It never holds the token.
 
+mod answer;
 pub mod arn;
 pub mod context;
 mod event;
@@ -52,20 +53,20 @@ use std::collections::HashSet;
 use std::env;
 use std::sync::Arc;
 
-use aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerIamPolicyResponse,
-};
-use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 pub use lambda_runtime::Diagnostic;
 use lambda_runtime::LambdaEvent;
 use scopegate::policy::{LambdaHttpResponse, LambdaPolicyResources, LambdaSource};
 use scopegate::{AuthRequest, Decision, Engine, Format, GrantBasis, Identity, LoadError, LoadedPolicy};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+pub use crate::answer::{Answer, Context, Effect, IamAnswer, PolicyDocument, SimpleAnswer, Statement};
 use crate::arn::ExecuteApiArn;
 pub use crate::event::EventKind;
 use crate::event::invalid;
 use crate::plan::Planner;
+
+/// The adapter's own metric: events answered, by event shape and outcome.
+pub const EVENTS_METRIC: &str = "scopegate_lambda_events_total";
 
 /// Why an event got no policy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -221,14 +222,42 @@ impl Authorizer {
         ready
     }
 
-    /// The `lambda_runtime` entry point.
-    pub async fn handle_event(&self, event: LambdaEvent<Value>) -> Result<Value, AuthorizerError> {
-        self.handle(event.payload).await
+    /// The `lambda_runtime` entry point: the typed answer, which the runtime serialises.
+    pub async fn handle_event(&self, event: LambdaEvent<Value>) -> Result<Answer, AuthorizerError> {
+        self.respond(event.payload).await
     }
 
     /// Answers one authorizer event with the JSON API Gateway expects, or an error.
     pub async fn handle(&self, event: Value) -> Result<Value, AuthorizerError> {
-        let kind = EventKind::detect(&event, self.settings.event)?;
+        let answer = self.respond(event).await?;
+        serde_json::to_value(answer).map_err(|e| invalid(format!("cannot write the response: {e}")))
+    }
+
+    /// Answers one authorizer event with a typed [`Answer`] (serialise it for API Gateway), or an
+    /// error. The same answers as [`Authorizer::handle`], without building a JSON tree.
+    ///
+    /// Counts every event in `scopegate_lambda_events_total` (labels `event` = `token`,
+    /// `request`, `http_v1`, `http_v2` or `unknown`; `outcome` = `allow`, `deny`,
+    /// `unauthorized` or `invalid`) through the `metrics` facade: free without a recorder.
+    pub async fn respond(&self, event: Value) -> Result<Answer, AuthorizerError> {
+        let kind = EventKind::detect(&event, self.settings.event);
+        let label = kind.as_ref().map_or("unknown", |k| k.label());
+        let result = match kind {
+            Ok(kind) => self.answer(event, kind).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match &result {
+            Ok((_, true)) => "allow",
+            Ok((_, false)) => "deny",
+            Err(AuthorizerError::Unauthorized) => "unauthorized",
+            Err(AuthorizerError::InvalidEvent(_)) => "invalid",
+        };
+        metrics::counter!(EVENTS_METRIC, "event" => label, "outcome" => outcome).increment(1);
+        result.map(|(answer, _)| answer)
+    }
+
+    /// The answer and whether the incoming request itself is allowed.
+    async fn answer(&self, event: Value, kind: EventKind) -> Result<(Answer, bool), AuthorizerError> {
         let incoming = self.read(event, kind)?;
         let needs_arn = !(kind == EventKind::HttpV2 && self.settings.http_response == LambdaHttpResponse::Simple);
         if needs_arn && let Err(why) = &incoming.arn {
@@ -276,35 +305,24 @@ impl Authorizer {
         let identity = decision.identity().map(Arc::as_ref);
         let context = context::build(identity, &self.settings.context_claims);
         if kind == EventKind::HttpV2 && self.settings.http_response == LambdaHttpResponse::Simple {
-            return Ok(json!({ "isAuthorized": allowed, "context": context }));
+            let answer = Answer::Simple(SimpleAnswer {
+                is_authorized: allowed,
+                context,
+            });
+            return Ok((answer, allowed));
         }
         let (Ok(arn), Some(arn_text)) = (&incoming.arn, &incoming.arn_text) else {
             return Err(invalid("no method ARN"));
         };
         let preflight_grant = matches!(&decision, Decision::Allow(g) if g.basis == GrantBasis::CorsPreflight);
         let (allow, deny) = self.resources(arn, arn_text, allowed, identity, preflight_grant);
-        let principal = principal_id(identity);
-        let document = policy_document(allow, deny);
-        let value = if kind == EventKind::HttpV2 {
-            let mut r = ApiGatewayV2CustomAuthorizerIamPolicyResponse::<Value>::default();
-            r.principal_id = Some(principal);
-            r.policy_document = document;
-            r.context = context;
-            serde_json::to_value(r)
-        } else {
-            let mut r = ApiGatewayCustomAuthorizerResponse::<Value>::default();
-            r.principal_id = Some(principal);
-            r.policy_document = document;
-            r.context = context;
-            serde_json::to_value(r)
-        };
-        let mut value = value.map_err(|e| invalid(format!("cannot write the response: {e}")))?;
-        if let Some(map) = value.as_object_mut()
-            && map.get("usageIdentifierKey").is_some_and(Value::is_null)
-        {
-            map.remove("usageIdentifierKey");
-        }
-        Ok(value)
+        // REST and HTTP API IAM answers have the same shape (no `usageIdentifierKey`).
+        let answer = Answer::Iam(IamAnswer {
+            principal_id: principal_id(identity),
+            policy_document: PolicyDocument::new(allow, deny),
+            context,
+        });
+        Ok((answer, allowed))
     }
 
     fn names_policy_route(&self, route_key: &str) -> bool {
@@ -360,31 +378,12 @@ fn principal_id(identity: Option<&Identity>) -> String {
     }
 }
 
-fn statement(effect: IamPolicyEffect, resource: Vec<String>) -> IamPolicyStatement {
-    let mut s = IamPolicyStatement::default();
-    s.action = vec!["execute-api:Invoke".to_string()];
-    s.effect = effect;
-    s.resource = resource;
-    s
-}
-
-fn policy_document(allow: Vec<String>, deny: Vec<String>) -> ApiGatewayCustomAuthorizerPolicy {
-    let mut doc = ApiGatewayCustomAuthorizerPolicy::default();
-    doc.version = Some("2012-10-17".to_string());
-    if !allow.is_empty() {
-        doc.statement.push(statement(IamPolicyEffect::Allow, allow));
-    }
-    if !deny.is_empty() {
-        doc.statement.push(statement(IamPolicyEffect::Deny, deny));
-    }
-    doc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::strip_stage;
     use scopegate::policy::LambdaEventKind;
+    use serde_json::json;
 
     #[test]
     fn stage_prefixes_are_removed() {

@@ -296,3 +296,63 @@ fn bootstrap_without_a_policy_exits_with_an_error() {
         "{log}"
     );
 }
+
+/// `SCOPEGATE_EMF=1`: every invocation leaves Embedded Metric Format lines on stdout, with the
+/// adapter's event counter (by shape and outcome) and the request id, and never the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_writes_embedded_metric_format_lines_when_asked() {
+    let key = &keys().auth0;
+    let dir = std::env::temp_dir().join(format!("scopegate-lambda-emf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policy.toml");
+    std::fs::write(&file, policy(key)).unwrap();
+    let mut api = RuntimeApi::start().await;
+    let mut child = Killed(
+        bootstrap(
+            Some(api.port),
+            &[
+                ("SCOPEGATE_POLICY", file.to_str().unwrap()),
+                ("SCOPEGATE_EMF", "1"),
+                ("SCOPEGATE_EMF_NAMESPACE", "authz"),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let arn = "arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/request";
+    let good = token(key, "read:request");
+    let event = |t: &str| json!({"type": "TOKEN", "authorizationToken": format!("Bearer {t}"), "methodArn": arn});
+    assert_eq!(api.invoke(event(&good)).await.1, "response");
+    assert_eq!(api.invoke(event("nope")).await.1, "error");
+    assert_eq!(api.invoke(event(&token(key, "openid"))).await.1, "response");
+    child.0.kill().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(!out.contains(&good), "the token never reaches stdout");
+
+    let docs: Vec<Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d.get("_aws").is_some())
+        .collect();
+    let counted = |request: &str, outcome: &str| {
+        docs.iter().any(|d| {
+            d["RequestId"] == request
+                && d["outcome"] == outcome
+                && d["event"] == "token"
+                && d["function"] == "authorizer"
+                && d["scopegate_lambda_events_total"] == 1
+                && d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "authz"
+        })
+    };
+    assert!(counted("req-1", "allow"), "{out}");
+    assert!(counted("req-2", "unauthorized"), "{out}");
+    assert!(counted("req-3", "deny"), "{out}");
+    // Counters are per flush: the allow of req-1 is not counted again in req-2's lines.
+    assert!(
+        !docs
+            .iter()
+            .any(|d| d["RequestId"] == "req-2" && d["outcome"] == "allow" && d["scopegate_lambda_events_total"] != 0)
+    );
+}

@@ -1,8 +1,9 @@
 //! Asgardeo guide, the pharmacy API: `GET /user` needs `get_pharmacy_user`.
 //!
-//! `cargo run -p scopegate-examples --bin pharmacy` (port 3001, or `$PORT`)
+//! `cargo run -p scopegate-examples --bin pharmacy` (port 3001, or `$PORT`); Prometheus metrics
+//! at `/metrics`.
 
-use scopegate_examples::services::{local_addr, pharmacy, policy_engine, serve};
+use scopegate_examples::services::{install_prometheus, local_addr, pharmacy, policy_engine, serve, with_metrics};
 use scopegate_examples::{asgardeo_token, dev_key, print_curl};
 
 #[tokio::main]
@@ -20,6 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &format!("http://{addr}/user"),
         Some(&asgardeo_token(&key, "bob@pharmacy", "openid")),
     );
-    serve(pharmacy(policy_engine("pharmacy")?), addr).await?;
+    println!("metrics: curl http://{addr}/metrics");
+    let metrics = install_prometheus()?;
+    serve(with_metrics(pharmacy(policy_engine("pharmacy")?), metrics), addr).await?;
     Ok(())
 }
