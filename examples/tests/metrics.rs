@@ -32,5 +32,14 @@ async fn pharmacy_exposes_prometheus_metrics_without_a_token() {
     let text = r.text().await.unwrap();
     // Two allowed requests reached the handler; the 403 and the 401 never did.
     assert!(text.lines().any(|l| l == "pharmacy_welcomes_total 2"), "{text}");
+    // scopegate's own metrics reach the same recorder (installed before the engine compiled).
+    for line in [
+        "scopegate_decisions_total{decision=\"allowed\",reason=\"allowed\"} 2",
+        "scopegate_decisions_total{decision=\"forbidden\",reason=\"insufficient_scope\"} 1",
+        "scopegate_decisions_total{decision=\"unauthorized\",reason=\"missing_token\"} 1",
+        "scopegate_identity_cache_hits_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+    }
     assert!(!text.contains(&ok), "token material never reaches the metrics");
 }

@@ -349,6 +349,18 @@ async fn bootstrap_writes_embedded_metric_format_lines_when_asked() {
     assert!(counted("req-1", "allow"), "{out}");
     assert!(counted("req-2", "unauthorized"), "{out}");
     assert!(counted("req-3", "deny"), "{out}");
+    // The core's metrics go through the same recorder (installed before the policy compiled).
+    let decided = |request: &str, decision: &str, reason: &str| {
+        docs.iter().any(|d| {
+            d["RequestId"] == request
+                && d["decision"] == decision
+                && d["reason"] == reason
+                && d["scopegate_decisions_total"] == 1
+        })
+    };
+    assert!(decided("req-1", "allowed", "allowed"), "{out}");
+    assert!(decided("req-2", "unauthorized", "malformed_token"), "{out}");
+    assert!(decided("req-3", "forbidden", "insufficient_scope"), "{out}");
     // Counters are per flush: the allow of req-1 is not counted again in req-2's lines.
     assert!(
         !docs
