@@ -7,7 +7,7 @@
 # Usage: bash benches/gateway.sh [SECONDS] [CONNECTIONS]   (defaults 10 and 32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scopegate-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 seconds="${1:-10}"
 connections="${2:-32}"
 
