@@ -149,6 +149,9 @@ def coldstart_section(path, missed):
         lines.append(f"| warm event in process, median | see `lambda/*` above | {n['in_process_event_us']:.0f} µs | - | - |")
     if n:
         lines += ["", f"Node {n.get('version', '')}; the peer is `benches/peers/node-authorizer` (see its NOTICE.md)."]
+    return lines
+
+
 def load_json(path):
     try:
         with open(path) as f:

@@ -21,11 +21,13 @@ pub(super) struct Scope<'a> {
 pub(super) fn compile_route(ctx: &mut Ctx<'_>, i: usize, src: &RouteSource, scope: Scope<'_>) -> Option<CompiledRoute> {
     let spans = ctx.policy.spans().route(i);
     let subject = format!("routes[{i}] `{}`", src.route);
-    let at_route = ctx.at(spans.route.as_ref(), &src.route);
+    // Locations are looked up only when a diagnostic needs one: a lookup scans the text, and
+    // doing it for every route made compiling 10,000 routes quadratic.
+    let at_route = |ctx: &Ctx<'_>| ctx.at(spans.route.as_ref(), &src.route);
     let key = match RouteKey::parse(&src.route) {
         Ok(k) => k,
         Err(e) => {
-            ctx.error(&subject, at_route, e.message);
+            ctx.error(&subject, at_route(ctx), e.message);
             return None;
         }
     };
@@ -38,20 +40,19 @@ pub(super) fn compile_route(ctx: &mut Ctx<'_>, i: usize, src: &RouteSource, scop
             e.existing_id.index(),
             e.existing
         );
-        ctx.error(&subject, at_route.clone(), message);
+        ctx.error(&subject, at_route(ctx), message);
         ok = false;
     }
     let anonymous = src.allow == Some(AllowSource::Anonymous);
     if anonymous && (src.require.is_some() || src.scopes.is_some() || src.roles.is_some() || src.issuers.is_some()) {
         let message = "`allow = \"anonymous\"` cannot be combined with `require`, `scopes`, `roles` or `issuers`";
-        ctx.error(&subject, at_route, message);
+        ctx.error(&subject, at_route(ctx), message);
         return None;
     }
     let route = Entry {
         subject: &subject,
         src,
         spans,
-        at_route,
     };
     let parts = route.requirements(ctx, scope.issuers, scope.symbols, &mut ok);
     let issuers = route.issuers(ctx, scope.issuers, &mut ok);
@@ -89,10 +90,14 @@ struct Entry<'a> {
     subject: &'a str,
     src: &'a RouteSource,
     spans: &'a RouteSpans,
-    at_route: Option<Location>,
 }
 
 impl Entry<'_> {
+    /// Where the route key stands in the file (looked up on demand, for a diagnostic).
+    fn at_route(&self, ctx: &Ctx<'_>) -> Option<Location> {
+        ctx.at(self.spans.route.as_ref(), &self.src.route)
+    }
+
     /// The parts of the requirement: the `require` expression, then the `scopes` and `roles`
     /// any-of lists. Clears `ok` on errors.
     fn requirements(
@@ -118,7 +123,7 @@ impl Entry<'_> {
             };
             if names.is_empty() {
                 let message = format!("`{field} = []` can never be satisfied; remove it or list names");
-                ctx.error(self.subject, self.at_route.clone(), message);
+                ctx.error(self.subject, self.at_route(ctx), message);
                 *ok = false;
                 continue;
             }
@@ -148,12 +153,12 @@ impl Entry<'_> {
         issuers: &IssuerTable,
         symbols: &mut Symbols,
     ) -> Option<Requirement> {
-        let at = ctx.at(self.spans.require.as_ref(), text);
+        let at = |ctx: &Ctx<'_>| ctx.at(self.spans.require.as_ref(), text);
         let expr = match Expr::parse(text) {
             Ok(expr) => expr,
             Err(e) => {
                 // Point at the failing character: the value's location plus the offset.
-                let location = at.map(|mut l| {
+                let location = at(ctx).map(|mut l| {
                     l.column += e.offset;
                     l
                 });
@@ -175,7 +180,8 @@ impl Entry<'_> {
         match Requirement::compile(&expr, symbols, &issuer_index) {
             Ok(r) => Some(r),
             Err(e) => {
-                ctx.error(self.subject, at, e);
+                let location = at(ctx);
+                ctx.error(self.subject, location, e);
                 None
             }
         }
@@ -197,7 +203,7 @@ impl Entry<'_> {
         }
         if ids.is_empty() {
             let message = "`issuers = []` lets no token in; remove it or list issuer ids";
-            ctx.error(self.subject, self.at_route.clone(), message);
+            ctx.error(self.subject, self.at_route(ctx), message);
             *ok = false;
         }
         Some(out)
@@ -210,7 +216,7 @@ impl Entry<'_> {
             0 => {
                 if ok {
                     let message = "the route says nothing: add `require`, `scopes`, `roles`, `issuers` or `allow = \"anonymous\"`";
-                    ctx.error(self.subject, self.at_route.clone(), message);
+                    ctx.error(self.subject, self.at_route(ctx), message);
                 }
                 return None;
             }
