@@ -216,3 +216,16 @@ fn typical_policies_get_cache_safe_answers() {
         );
     }
 }
+
+/// Found by the property above: `GET /{p0}/a` needs a Deny for `GET/?*/?*/a` (IAM's `*`
+/// crosses `/`), which must not deny `GET /a/a/a`, allowed through `ANY /a/a/{p2}`. The
+/// witnesses once tried parameters only with the literals at their own depth and missed it.
+#[test]
+fn a_deny_carve_out_never_denies_another_routes_request() {
+    let routes = vec![("GET /{p0}/a".to_string(), 0), ("ANY /a/a/{p2}".to_string(), 0)];
+    let a = policy(&routes, false).unwrap();
+    let t = token(&[], &[]);
+    let first = ("GET".to_string(), "/".to_string());
+    let all = requests(&["/a/a/a".to_string()]);
+    assert!(check(&a, Some(&t), &first, &all).is_some());
+}

@@ -1,6 +1,6 @@
 //! Witness requests: a finite set of requests that stands for every request a route table can
 //! see. Built from the literals of every route (each parameter as a fresh segment, as two
-//! segments and as every literal seen at its depth; greedy tails also as the suffixes of other
+//! segments and as every literal seen at its depth, or at any depth for IAM globs; greedy tails also as the suffixes of other
 //! routes; prefixes, one extra segment and trailing slashes), for every method. Two requests
 //! that no witness separates are routed alike, so comparing the witnesses compares the tables,
 //! precedence included.
@@ -88,6 +88,37 @@ pub fn witness_requests(
             }
             for k in 0..segments.len() {
                 suffixes.insert(segments.iter().skip(k).map(part).collect());
+            }
+        }
+    }
+    if mode == WitnessMode::Globs {
+        // IAM's `?*` crosses `/`: a literal that follows a parameter in some pattern can line up
+        // with a parameter at any depth (`GET/?*/?*/a` matches `GET /a/a/a`). In glob mode every
+        // parameter also takes those literals; with a greedy route (whose tails are other
+        // routes' suffixes) that is every literal.
+        let greedy = path_keys
+            .iter()
+            .any(|s| s.iter().any(|x| matches!(x, Segment::Greedy(_))));
+        let floating: BTreeSet<String> = if greedy {
+            all_literals.clone()
+        } else {
+            path_keys
+                .iter()
+                .flat_map(|s| {
+                    let first_param = s.iter().position(|x| !matches!(x, Segment::Literal(_)));
+                    s.iter().skip(first_param.unwrap_or(s.len()))
+                })
+                .filter_map(|x| match x {
+                    Segment::Literal(l) => Some(l.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        if !floating.is_empty() {
+            let deepest = path_keys.iter().map(|s| s.len()).max().unwrap_or(0);
+            lits_at.resize(deepest, BTreeSet::new());
+            for set in &mut lits_at {
+                set.extend(floating.iter().cloned());
             }
         }
     }
