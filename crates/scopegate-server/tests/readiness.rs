@@ -1,28 +1,18 @@
 //! `/readyz` and on-demand key fetches with a network issuer (the testkit's JWKS server).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
 
-use scopegate::{Engine, Format, LoadedPolicy};
-use scopegate_server::{Overrides, ServerConfig, Sidecar};
 use scopegate_testkit::TokenBuilder;
 use scopegate_testkit::fixtures::{IDP_AUD, IDP_ISS, Rule, jwks_uri_policy_text, keys};
 use scopegate_testkit::server::{Idp, Jwks};
-use scopegate_tower::EngineHandle;
 use serde_json::json;
 
 #[tokio::test]
 async fn ready_once_keys_were_fetched_and_unknown_keys_are_fetched_on_demand() {
     let idp = Idp::start(Jwks::keys(&[&keys().auth0])).await.unwrap();
     let text = jwks_uri_policy_text("", "idp", &idp.jwks_uri(), &[("GET /x", Rule::Authenticated)]);
-    let loaded = LoadedPolicy::parse(&text, Format::Toml, "p.toml").unwrap();
-    let config = ServerConfig::new(&loaded.source.server, &Overrides::default()).unwrap();
-    let engine = EngineHandle::new(Arc::new(Engine::compile(&loaded).unwrap().engine));
-    let sidecar = Sidecar::new(engine, config, None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = sidecar.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (addr, _sidecar) = common::start_with(&text).await;
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
 
     // Nothing fetched yet: not ready.

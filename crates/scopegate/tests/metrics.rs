@@ -5,8 +5,9 @@
 
 mod common;
 
+use common::recorded::{Metric, find, read};
 use common::*;
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
 use scopegate::{AuthRequest, Engine};
 
 fn engine_with_recorder() -> (Engine, Snapshotter) {
@@ -16,38 +17,8 @@ fn engine_with_recorder() -> (Engine, Snapshotter) {
     (engine, snapshotter)
 }
 
-/// One metric: name, sorted labels, value (histograms give their sample count).
-type Metric = (String, Vec<(String, String)>, f64);
-
-/// Every metric recorded so far.
-fn read(snapshotter: &Snapshotter) -> Vec<Metric> {
-    snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .map(|(key, _, _, value)| {
-            let k = key.key();
-            let mut labels: Vec<(String, String)> = k
-                .labels()
-                .map(|l| (l.key().to_string(), l.value().to_string()))
-                .collect();
-            labels.sort();
-            let v = match value {
-                DebugValue::Counter(c) => c as f64,
-                DebugValue::Gauge(g) => g.into_inner(),
-                DebugValue::Histogram(h) => h.len() as f64,
-            };
-            (k.name().to_string(), labels, v)
-        })
-        .collect()
-}
-
 fn value(all: &[Metric], name: &str, labels: &[(&str, &str)]) -> f64 {
-    let mut want: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    want.sort();
-    all.iter()
-        .find(|(n, l, _)| n == name && *l == want)
-        .map_or(0.0, |(_, _, v)| *v)
+    find(all, name, labels).unwrap_or(0.0)
 }
 
 fn decision(all: &[Metric], decision: &str, reason: &str) -> f64 {

@@ -23,7 +23,12 @@ pub fn policy_text(server: &str) -> String {
 
 /// A sidecar over `policy_text(server)` serving HTTP on a free port; returns its address.
 pub async fn start(server: &str) -> (SocketAddr, Sidecar) {
-    let loaded = LoadedPolicy::parse(&policy_text(server), Format::Toml, "pets.toml").unwrap();
+    start_with(&policy_text(server)).await
+}
+
+/// A sidecar over a whole policy text serving HTTP on a free port; returns its address.
+pub async fn start_with(text: &str) -> (SocketAddr, Sidecar) {
+    let loaded = LoadedPolicy::parse(text, Format::Toml, "pets.toml").unwrap();
     let config = ServerConfig::new(&loaded.source.server, &Overrides::default()).unwrap();
     let engine = EngineHandle::new(Arc::new(Engine::compile(&loaded).unwrap().engine));
     let sidecar = Sidecar::new(engine, config, None);

@@ -2,6 +2,8 @@
 //! (Asgardeo, Auth0, FusionAuth, keys generated in the test process), compiled.
 #![allow(dead_code, clippy::expect_used)]
 
+pub mod recorded;
+
 use std::sync::OnceLock;
 
 use scopegate::{AuthRequest, Decision, Engine, Format, LoadedPolicy};
